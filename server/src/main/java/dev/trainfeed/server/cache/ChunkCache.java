@@ -1,0 +1,39 @@
+package dev.trainfeed.server.cache;
+
+import java.nio.ByteBuffer;
+
+/**
+ * A byte-bounded cache of decoded chunks. Implementations are thread-safe, never return damaged
+ * bytes (a page that fails its check is dropped and reported as a miss), and pass
+ * {@code ChunkCacheContract}.
+ */
+public interface ChunkCache extends AutoCloseable {
+
+  /** The cached decoded bytes of {@code key} (a fresh read-only buffer), or null when absent. */
+  ByteBuffer get(ChunkKey key);
+
+  /**
+   * Admits the decoded bytes of {@code key}, evicting others as the policy decides.
+   *
+   * @return false when the chunk was not admitted (for example, larger than the capacity)
+   */
+  boolean put(ChunkKey key, ByteBuffer decoded);
+
+  /** Whether {@code key} is cached. */
+  boolean contains(ChunkKey key);
+
+  /** Removes {@code key} if present. */
+  void invalidate(ChunkKey key);
+
+  /** Bytes of chunk data held now. */
+  long sizeBytes();
+
+  /** The configured bound on {@link #sizeBytes()}. */
+  long capacityBytes();
+
+  /** Chunks evicted since the cache was opened. */
+  long evictions();
+
+  @Override
+  void close();
+}
