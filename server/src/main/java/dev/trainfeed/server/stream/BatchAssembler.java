@@ -1,0 +1,152 @@
+package dev.trainfeed.server.stream;
+
+import com.google.protobuf.UnsafeByteOperations;
+import dev.trainfeed.proto.v1.Batch;
+import dev.trainfeed.proto.v1.DType;
+import dev.trainfeed.proto.v1.Tensor;
+import dev.trainfeed.server.metrics.ServerMetrics;
+import dev.trainfeed.server.order.EpochOrder;
+import dev.trainfeed.server.order.ResumeTokenCodec;
+import dev.trainfeed.server.store.ChunkInfo;
+import dev.trainfeed.server.store.DatasetManifest;
+import dev.trainfeed.server.store.FieldSpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Builds the batches of one stream: looks up each position's sample, copies its bytes out of the
+ * decoded chunks into one contiguous array per field, and asks for the chunks ahead to be loaded.
+ *
+ * <p>The chunks of the current shuffle window stay referenced in a small working set, because a
+ * window's samples are spread over all of its chunks; each is fetched from the cache once per pass.
+ * Not thread-safe: one stream, one assembler.
+ */
+final class BatchAssembler {
+  private final StreamPlan plan;
+  private final ChunkSource source;
+  private final ServerMetrics metrics;
+  private final ResumeTokenCodec tokens;
+  private final Map<Integer, ByteBuffer> workingSet;
+  private final long lookaheadSamples;
+  private final EpochOrder lookaheadOrder;
+  /** Extended-order positions below this one have had their chunks prefetched. */
+  private long prefetchedTo;
+  /** Chunks asked for recently, so that a window's chunks are asked for once, not per sample. */
+  private final Map<Integer, Boolean> recentlyPrefetched;
+
+  BatchAssembler(StreamPlan plan, ChunkSource source, ServerMetrics metrics,
+      ResumeTokenCodec tokens) {
+    this.plan = plan;
+    this.source = source;
+    this.metrics = metrics;
+    this.tokens = tokens;
+    int window = plan.settings().shuffle() ? plan.settings().shuffleWindow() : 1;
+    int capacity = window + 1;
+    this.workingSet = new LinkedHashMap<>(capacity * 2, 0.75f, true) {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<Integer, ByteBuffer> eldest) {
+        return size() > capacity;
+      }
+    };
+    int recent = 4 * capacity;
+    this.recentlyPrefetched = new LinkedHashMap<>(recent * 2, 0.75f, true) {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<Integer, Boolean> eldest) {
+        return size() > recent;
+      }
+    };
+    DatasetManifest ds = plan.dataset();
+    long avgChunk = Math.max(1, ds.numSamples() / ds.chunks().size());
+    // Look a window (or two chunks when unshuffled) ahead: a window starts by needing all of it.
+    this.lookaheadSamples = avgChunk * Math.max(2, window);
+    this.lookaheadOrder = plan.order().cursor();
+  }
+
+  /** The batch {@code index} of this stream's epoch. */
+  Batch assemble(long index) throws IOException {
+    DatasetManifest ds = plan.dataset();
+    int n = plan.shard().batchLength(index);
+    long first = plan.shard().firstPosition(index);
+    prefetchThrough(first, first + n + lookaheadSamples);
+
+    int[] fields = plan.fieldIndexes();
+    byte[][] out = new byte[fields.length][];
+    long[] sampleBytes = new long[fields.length];
+    for (int f = 0; f < fields.length; f++) {
+      sampleBytes[f] = ds.fields().get(fields[f]).sampleBytes();
+      out[f] = new byte[Math.toIntExact(sampleBytes[f] * n)];
+    }
+    Batch.Builder batch = Batch.newBuilder().setIndex(index).setEpoch(plan.settings().epoch());
+    boolean anyPadding = false;
+    boolean[] padding = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      long ext = first + i;
+      padding[i] = plan.shard().isPadding(ext);
+      anyPadding |= padding[i];
+      long id = plan.order().sampleAt(plan.shard().orderPosition(ext));
+      batch.addSampleIds(id);
+      int c = ds.chunkOf(id);
+      ChunkInfo chunk = ds.chunks().get(c);
+      ByteBuffer bytes = chunkBytes(c);
+      long inChunk = id - chunk.firstSample();
+      for (int f = 0; f < fields.length; f++) {
+        long src = ds.fieldOffset(chunk, fields[f]) + inChunk * sampleBytes[f];
+        bytes.get(Math.toIntExact(src), out[f], Math.toIntExact(i * sampleBytes[f]),
+            (int) sampleBytes[f]);
+      }
+    }
+    if (anyPadding) {
+      for (boolean p : padding) {
+        batch.addPadding(p);
+      }
+    }
+    for (int f = 0; f < fields.length; f++) {
+      FieldSpec spec = ds.fields().get(fields[f]);
+      Tensor.Builder t = Tensor.newBuilder()
+          .setName(spec.name())
+          .setDtype(DType.forNumber(spec.dtype().wireNumber()))
+          .addShape(n);
+      for (long d : spec.shape()) {
+        t.addShape(d);
+      }
+      // The array is ours alone from here on, so wrapping it without a copy is safe.
+      batch.addTensors(t.setData(UnsafeByteOperations.unsafeWrap(out[f])));
+    }
+    batch.setResumeToken(UnsafeByteOperations.unsafeWrap(
+        plan.settings().token(tokens, index + 1)));
+    return batch.build();
+  }
+
+  /** Drops the working set so that its chunks can be collected. */
+  void release() {
+    workingSet.clear();
+  }
+
+  private ByteBuffer chunkBytes(int chunk) throws IOException {
+    ByteBuffer b = workingSet.get(chunk);
+    if (b == null) {
+      long start = System.nanoTime();
+      b = source.chunk(plan.dataset(), chunk);
+      metrics.stalled(System.nanoTime() - start);
+      workingSet.put(chunk, b);
+    }
+    return b;
+  }
+
+  private void prefetchThrough(long from, long end) {
+    long limit = Math.min(end, plan.shard().firstPosition(0) + plan.shard().samplesPerRank());
+    for (long ext = Math.max(prefetchedTo, from); ext < limit; ext++) {
+      int c = plan.dataset().chunkOf(lookaheadOrder.sampleAt(plan.shard().orderPosition(ext)));
+      if (!workingSet.containsKey(c) && recentlyPrefetched.put(c, Boolean.TRUE) == null) {
+        source.prefetch(plan.dataset(), c);
+      }
+    }
+    prefetchedTo = Math.max(prefetchedTo, limit);
+  }
+}

@@ -1,0 +1,118 @@
+package dev.trainfeed.server.stream;
+
+import dev.trainfeed.proto.v1.Batch;
+import dev.trainfeed.server.metrics.ServerMetrics;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * Sends one stream's batches under gRPC flow control: a batch is built only when the call is ready
+ * to take it, so nothing queues without bound however slow the reader. One drain task at a time
+ * runs on the stream executor; it yields after a few batches so streams share the executor fairly.
+ */
+final class BatchStreamer implements Runnable {
+  /** Batches one drain task sends before giving the executor to other streams. */
+  private static final int BATCHES_PER_TURN = 8;
+
+  private final BatchAssembler assembler;
+  private final ServerCallStreamObserver<Batch> call;
+  private final Executor executor;
+  private final ServerMetrics metrics;
+  private final Consumer<BatchStreamer> onFinish;
+  private final long endBatch;
+  private final AtomicBoolean draining = new AtomicBoolean();
+  private final AtomicBoolean finished = new AtomicBoolean();
+  private volatile boolean cancelled;
+  private volatile Status abort;
+  private long next;
+
+  BatchStreamer(StreamPlan plan, BatchAssembler assembler, ServerCallStreamObserver<Batch> call,
+      Executor executor, ServerMetrics metrics, Consumer<BatchStreamer> onFinish) {
+    this.assembler = assembler;
+    this.call = call;
+    this.executor = executor;
+    this.metrics = metrics;
+    this.onFinish = onFinish;
+    this.next = plan.firstBatch();
+    this.endBatch = plan.shard().numBatches();
+  }
+
+  /** Installs the flow-control and cancellation handlers and starts sending. */
+  void start(int onReadyThresholdBytes) {
+    metrics.streamOpened();
+    call.setOnCancelHandler(() -> {
+      cancelled = true;
+      finish();
+    });
+    call.setOnReadyThreshold(onReadyThresholdBytes);
+    call.setOnReadyHandler(this::schedule);
+    schedule();
+  }
+
+  /** Ends the stream with {@code status} at the next batch boundary (server shutdown). */
+  void abort(Status status) {
+    abort = status;
+    schedule();
+  }
+
+  private void schedule() {
+    if (!finished.get() && draining.compareAndSet(false, true)) {
+      executor.execute(this);
+    }
+  }
+
+  @Override
+  public void run() {
+    int sent = 0;
+    try {
+      while (!cancelled && !finished.get()) {
+        Status a = abort;
+        if (a != null) {
+          call.onError(a.asRuntimeException());
+          finish();
+          return;
+        }
+        if (next >= endBatch) {
+          call.onCompleted();
+          finish();
+          return;
+        }
+        if (!call.isReady() || sent == BATCHES_PER_TURN) {
+          break;
+        }
+        Batch batch = assembler.assemble(next);
+        call.onNext(batch);
+        metrics.batchSent(batch.getSerializedSize());
+        next++;
+        sent++;
+      }
+    } catch (Throwable t) {
+      if (!cancelled) {
+        call.onError(Errors.toStatus(t).asRuntimeException());
+      }
+      finish();
+      return;
+    } finally {
+      if (finished.get()) {
+        // Only the drain task touches the assembler, so the chunks are let go here.
+        assembler.release();
+      }
+      draining.set(false);
+    }
+    // An onReady that fired while this task ran found it busy; look again so none is lost.
+    if (!cancelled && !finished.get() && (sent == BATCHES_PER_TURN || call.isReady()
+        || abort != null)) {
+      schedule();
+    }
+  }
+
+  private void finish() {
+    if (finished.compareAndSet(false, true)) {
+      metrics.streamClosed();
+      onFinish.accept(this);
+    }
+  }
+}

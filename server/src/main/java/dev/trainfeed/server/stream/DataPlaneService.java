@@ -1,0 +1,290 @@
+package dev.trainfeed.server.stream;
+
+import dev.trainfeed.proto.v1.AugmentSpec;
+import dev.trainfeed.proto.v1.Batch;
+import dev.trainfeed.proto.v1.DataPlaneGrpc;
+import dev.trainfeed.proto.v1.DatasetInfo;
+import dev.trainfeed.proto.v1.GetDatasetRequest;
+import dev.trainfeed.proto.v1.ListDatasetsRequest;
+import dev.trainfeed.proto.v1.ListDatasetsResponse;
+import dev.trainfeed.proto.v1.ListModelsRequest;
+import dev.trainfeed.proto.v1.ListModelsResponse;
+import dev.trainfeed.proto.v1.StreamBatchesRequest;
+import dev.trainfeed.proto.v1.SynthesizeRequest;
+import dev.trainfeed.server.metrics.ServerMetrics;
+import dev.trainfeed.server.order.EpochOrder;
+import dev.trainfeed.server.order.InvalidResumeTokenException;
+import dev.trainfeed.server.order.ResumeTokenCodec;
+import dev.trainfeed.server.order.ShardPlan;
+import dev.trainfeed.server.order.StreamSettings;
+import dev.trainfeed.server.store.ChunkStore;
+import dev.trainfeed.server.store.DatasetManifest;
+import dev.trainfeed.server.store.DatasetNames;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The {@code trainfeed.v1.DataPlane} service: datasets, and one epoch of one rank per
+ * {@code StreamBatches} call.
+ */
+public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
+  /** Largest world size accepted; far above any real job, it keeps arithmetic in range. */
+  static final int MAX_WORLD_SIZE = 1 << 20;
+  private final ChunkStore store;
+  private final ChunkSource chunks;
+  private final ResumeTokenCodec tokens;
+  private final ServerMetrics metrics;
+  private final Executor streamExecutor;
+  private final StreamLimits limits;
+  private final Set<BatchStreamer> active = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger streams = new AtomicInteger();
+  private volatile boolean draining;
+
+  /**
+   * Creates the service.
+   *
+   * @param store where manifests come from
+   * @param chunks where decoded chunks come from (the cache-backed loader)
+   * @param tokens signs and verifies resume tokens
+   * @param metrics stream meters
+   * @param streamExecutor bounded executor that builds and sends batches
+   * @param limits request limits
+   */
+  public DataPlaneService(ChunkStore store, ChunkSource chunks, ResumeTokenCodec tokens,
+      ServerMetrics metrics, Executor streamExecutor, StreamLimits limits) {
+    this.store = store;
+    this.chunks = chunks;
+    this.tokens = tokens;
+    this.metrics = metrics;
+    this.streamExecutor = streamExecutor;
+    this.limits = limits;
+  }
+
+  /** Refuses new streams with {@code UNAVAILABLE} from now on (shutdown has begun). */
+  public void startDraining() {
+    draining = true;
+  }
+
+  /** Ends every running stream with {@code UNAVAILABLE} at its next batch boundary. */
+  public void abortStreams() {
+    Status s = Status.UNAVAILABLE.withDescription("server is shutting down; resume from the last "
+        + "resume_token on another replica");
+    for (BatchStreamer b : active) {
+      b.abort(s);
+    }
+  }
+
+  /** Streams in progress. */
+  public int activeStreams() {
+    return active.size();
+  }
+
+  @Override
+  public void listDatasets(ListDatasetsRequest request,
+      StreamObserver<ListDatasetsResponse> response) {
+    try {
+      ListDatasetsResponse.Builder b = ListDatasetsResponse.newBuilder();
+      for (DatasetManifest m : store.list()) {
+        b.addDatasets(DatasetInfos.toProto(m));
+      }
+      response.onNext(b.build());
+      response.onCompleted();
+    } catch (Throwable t) {
+      response.onError(Errors.toStatus(t).asRuntimeException());
+    }
+  }
+
+  @Override
+  public void getDataset(GetDatasetRequest request, StreamObserver<DatasetInfo> response) {
+    try {
+      response.onNext(DatasetInfos.toProto(store.resolve(request.getName())));
+      response.onCompleted();
+    } catch (Throwable t) {
+      response.onError(Errors.toStatus(t).asRuntimeException());
+    }
+  }
+
+  @Override
+  public void streamBatches(StreamBatchesRequest request, StreamObserver<Batch> response) {
+    ServerCallStreamObserver<Batch> call = (ServerCallStreamObserver<Batch>) response;
+    if (draining) {
+      call.onError(Status.UNAVAILABLE.withDescription("server is shutting down; connect to "
+          + "another replica").asRuntimeException());
+      return;
+    }
+    if (streams.incrementAndGet() > limits.maxStreams()) {
+      streams.decrementAndGet();
+      call.onError(Status.RESOURCE_EXHAUSTED.withDescription("this server already runs "
+          + limits.maxStreams() + " streams (--max-streams); retry later or raise the limit")
+          .asRuntimeException());
+      return;
+    }
+    StreamPlan plan;
+    try {
+      plan = plan(request);
+    } catch (Throwable t) {
+      streams.decrementAndGet();
+      call.onError(Errors.toStatus(t).asRuntimeException());
+      return;
+    }
+    BatchAssembler assembler = new BatchAssembler(plan, chunks, metrics, tokens);
+    BatchStreamer streamer = new BatchStreamer(plan, assembler, call, streamExecutor, metrics,
+        s -> {
+          active.remove(s);
+          streams.decrementAndGet();
+        });
+    active.add(streamer);
+    streamer.start(limits.onReadyThresholdBytes());
+  }
+
+  @Override
+  public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> response) {
+    // This server runs no generative models, so the list is honestly empty.
+    response.onNext(ListModelsResponse.getDefaultInstance());
+    response.onCompleted();
+  }
+
+  @Override
+  public void synthesize(SynthesizeRequest request, StreamObserver<Batch> response) {
+    Status status;
+    if (request.getCount() == 0) {
+      status = Status.INVALID_ARGUMENT.withDescription("count must be at least 1");
+    } else if (request.getBatchSize() == 0) {
+      status = Status.INVALID_ARGUMENT.withDescription("batch_size must be at least 1");
+    } else {
+      status = Status.NOT_FOUND.withDescription("model '" + request.getModel() + "' not found; "
+          + "ListModels shows the models this server runs (none are loaded)");
+    }
+    response.onError(status.asRuntimeException());
+  }
+
+  /** Validates a request against the contract and the dataset, and works out what to send. */
+  StreamPlan plan(StreamBatchesRequest r) throws Exception {
+    String[] ref = DatasetNames.parseRef(r.getDataset());
+    if (r.getBatchSize() == 0) {
+      throw Errors.invalid("batch_size must be at least 1");
+    }
+    int worldSize = r.getWorldSize() == 0 ? 1 : r.getWorldSize();
+    if (worldSize < 0 || worldSize > MAX_WORLD_SIZE) {
+      throw Errors.invalid("world_size " + Integer.toUnsignedString(worldSize) + " is over the "
+          + "limit of " + MAX_WORLD_SIZE);
+    }
+    if (r.getRank() < 0 || Integer.compareUnsigned(r.getRank(), worldSize) >= 0) {
+      throw Errors.invalid("rank " + Integer.toUnsignedString(r.getRank())
+          + " must be less than world_size " + Integer.toUnsignedString(worldSize));
+    }
+    if (r.getBatchSize() < 0) {
+      throw Errors.invalid("batch_size " + Integer.toUnsignedString(r.getBatchSize())
+          + " is too large");
+    }
+    int window = r.getShuffleWindow() == 0 ? EpochOrder.DEFAULT_SHUFFLE_WINDOW
+        : r.getShuffleWindow();
+    if (window < 0) {
+      throw Errors.invalid("shuffle_window " + Integer.toUnsignedString(r.getShuffleWindow())
+          + " is too large");
+    }
+    checkNoAugmentation(r);
+    if (r.hasSynthetic() && (!r.getSynthetic().getModel().isEmpty()
+        || r.getSynthetic().getFraction() != 0)) {
+      double fraction = r.getSynthetic().getFraction();
+      if (!(fraction >= 0 && fraction < 1)) {
+        throw Errors.invalid("synthetic.fraction must be in [0, 1), got " + fraction);
+      }
+      if (r.getSynthetic().getModel().isEmpty()) {
+        throw Errors.invalid("synthetic.model is empty; name a model from ListModels");
+      }
+      throw Status.NOT_FOUND.withDescription("synthetic.model '" + r.getSynthetic().getModel()
+          + "' not found; ListModels shows the models this server runs (none are loaded)")
+          .asRuntimeException();
+    }
+
+    StreamSettings.Position resume = null;
+    if (!r.getResumeToken().isEmpty()) {
+      try {
+        resume = StreamSettings.parseToken(tokens, r.getResumeToken().toByteArray());
+      } catch (InvalidResumeTokenException e) {
+        throw Errors.invalid(e.getMessage());
+      }
+    }
+    // A token pins its dataset version, which stays servable while it is on disk.
+    DatasetManifest ds;
+    if (resume != null && ref[1] == null && resume.settings().datasetName().equals(ref[0])) {
+      ds = store.resolve(ref[0] + "@" + resume.settings().datasetVersion());
+    } else {
+      ds = store.resolve(r.getDataset());
+    }
+    int[] fieldIndexes = selectFields(ds, r.getFieldsList());
+
+    StreamSettings settings = new StreamSettings(ds.name(), ds.version(), r.getShuffle(),
+        r.getSeed(), r.getEpoch(), window, r.getRank(), worldSize, r.getBatchSize(),
+        r.getDropLast(), "", "", 0.0, "");
+    long firstBatch = 0;
+    if (resume != null) {
+      Optional<String> diff = resume.settings().firstDifference(settings);
+      if (diff.isPresent()) {
+        throw Status.FAILED_PRECONDITION.withDescription("resume_token was issued for a stream "
+            + "with a different " + diff.get() + "; send the same request settings as the stream "
+            + "that issued it (only fields may differ)").asRuntimeException();
+      }
+      firstBatch = resume.nextBatch();
+    }
+    ShardPlan shard = ShardPlan.of(ds.numSamples(), worldSize, r.getRank(), r.getBatchSize(),
+        r.getDropLast());
+    if (firstBatch > shard.numBatches()) {
+      throw Errors.invalid("resume_token points past the end of the epoch");
+    }
+    StreamPlan plan = new StreamPlan(ds, fieldIndexes, settings,
+        EpochOrder.of(ds.version(), ds.chunkSampleCounts(), r.getShuffle(), r.getSeed(),
+            r.getEpoch(), window), shard, firstBatch);
+    long bytes = plan.fullBatchPayloadBytes();
+    if (bytes > limits.maxBatchBytes()) {
+      throw Status.RESOURCE_EXHAUSTED.withDescription("a batch of " + r.getBatchSize()
+          + " samples is " + bytes + " bytes, over the server's limit of " + limits.maxBatchBytes()
+          + " bytes (--max-batch-bytes); lower batch_size or select fewer fields")
+          .asRuntimeException();
+    }
+    return plan;
+  }
+
+  private static int[] selectFields(DatasetManifest ds, List<String> requested) {
+    if (requested.isEmpty()) {
+      int[] all = new int[ds.fields().size()];
+      for (int i = 0; i < all.length; i++) {
+        all[i] = i;
+      }
+      return all;
+    }
+    Set<String> seen = new LinkedHashSet<>();
+    int[] idx = new int[requested.size()];
+    for (int i = 0; i < idx.length; i++) {
+      String name = requested.get(i);
+      if (!seen.add(name)) {
+        throw Errors.invalid("field '" + name + "' is requested twice");
+      }
+      idx[i] = ds.fieldIndex(name);
+      if (idx[i] < 0) {
+        List<String> names = new ArrayList<>();
+        ds.fields().forEach(f -> names.add(f.name()));
+        throw Errors.invalid("unknown field '" + name + "'; dataset " + ds.name() + " has fields "
+            + String.join(", ", names));
+      }
+    }
+    return idx;
+  }
+
+  private static void checkNoAugmentation(StreamBatchesRequest r) {
+    if (r.hasAugment() && !r.getAugment().equals(AugmentSpec.getDefaultInstance())) {
+      throw Errors.invalid("augment: this server version applies no augmentation; leave augment "
+          + "unset");
+    }
+  }
+}

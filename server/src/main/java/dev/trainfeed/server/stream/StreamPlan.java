@@ -1,0 +1,34 @@
+package dev.trainfeed.server.stream;
+
+import dev.trainfeed.server.order.EpochOrder;
+import dev.trainfeed.server.order.ShardPlan;
+import dev.trainfeed.server.order.StreamSettings;
+import dev.trainfeed.server.store.DatasetManifest;
+
+/**
+ * A validated {@code StreamBatches} request: what to read, in which order, from which batch on.
+ *
+ * @param dataset the dataset version being streamed
+ * @param fieldIndexes indexes into {@code dataset.fields()} of the fields to send, in request order
+ * @param settings what the stream's resume tokens record
+ * @param order the epoch order
+ * @param shard this rank's share of it
+ * @param firstBatch the batch to start with (0, or where a resume token points)
+ */
+record StreamPlan(
+    DatasetManifest dataset,
+    int[] fieldIndexes,
+    StreamSettings settings,
+    EpochOrder order,
+    ShardPlan shard,
+    long firstBatch) {
+
+  /** Bytes of the real-sample payload of one full batch. */
+  long fullBatchPayloadBytes() {
+    long perSample = 0;
+    for (int f : fieldIndexes) {
+      perSample += dataset.fields().get(f).sampleBytes();
+    }
+    return perSample * settings.batchSize();
+  }
+}
