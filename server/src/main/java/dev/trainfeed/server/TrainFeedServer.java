@@ -1,0 +1,218 @@
+package dev.trainfeed.server;
+
+import dev.trainfeed.server.cache.ChronicleChunkCache;
+import dev.trainfeed.server.cache.ChunkCache;
+import dev.trainfeed.server.cache.ChunkLoader;
+import dev.trainfeed.server.config.ServerOptions;
+import dev.trainfeed.server.config.Sizes;
+import dev.trainfeed.server.metrics.MetricsHttpServer;
+import dev.trainfeed.server.metrics.ServerMetrics;
+import dev.trainfeed.server.order.ResumeKeyring;
+import dev.trainfeed.server.order.ResumeTokenCodec;
+import dev.trainfeed.server.store.DatasetManifest;
+import dev.trainfeed.server.store.LocalChunkStore;
+import dev.trainfeed.server.stream.ChunkSource;
+import dev.trainfeed.server.stream.DataPlaneService;
+import dev.trainfeed.server.stream.StreamLimits;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running TrainFeed server: store, cache, loader, the gRPC data plane with health and
+ * reflection, and the Prometheus endpoint, started together and stopped gracefully.
+ */
+public final class TrainFeedServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TrainFeedServer.class);
+  /** The name health checks use for the data plane service. */
+  public static final String SERVICE_NAME = "trainfeed.v1.DataPlane";
+
+  private final ServerOptions options;
+  private final LocalChunkStore store;
+  private final ChunkCache cache;
+  private final ExecutorService loaderPool;
+  private final ExecutorService streamPool;
+  private final ExecutorService grpcPool;
+  private final PrometheusMeterRegistry registry;
+  private final DataPlaneService service;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final Server grpc;
+  private final MetricsHttpServer metricsHttp;
+  private boolean closed;
+
+  private TrainFeedServer(ServerOptions o) throws IOException {
+    this.options = o;
+    this.store = new LocalChunkStore(o.dataDir());
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    ResumeTokenCodec tokens = new ResumeTokenCodec(ResumeKeyring.loadOrCreate(o.resumeKeyFile()));
+    this.cache = ChronicleChunkCache.builder()
+        .file(o.cacheFile())
+        .capacityBytes(o.cacheSizeBytes())
+        .build();
+    this.loaderPool = Executors.newFixedThreadPool(o.loaderThreads(), daemon("trainfeed-loader"));
+    this.streamPool = Executors.newFixedThreadPool(o.streamThreads(), daemon("trainfeed-stream"));
+    // gRPC callbacks are short; a bounded pool with a bounded queue keeps a flood from piling up.
+    this.grpcPool = new ThreadPoolExecutor(4, 64, 60, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(4096), daemon("trainfeed-grpc"));
+    ChunkLoader loader = new ChunkLoader(store, cache, loaderPool, registry);
+    ServerMetrics metrics = new ServerMetrics(registry);
+    ChunkSource source = new ChunkSource() {
+      @Override
+      public ByteBuffer chunk(DatasetManifest dataset, int chunk) throws IOException {
+        return loader.load(dataset, chunk);
+      }
+
+      @Override
+      public void prefetch(DatasetManifest dataset, int chunk) {
+        loader.prefetch(dataset, chunk);
+      }
+    };
+    this.service = new DataPlaneService(store, source, tokens, metrics, streamPool,
+        new StreamLimits(o.maxBatchBytes(), o.maxStreams(),
+            StreamLimits.DEFAULTS.onReadyThresholdBytes()));
+    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(o.bind(), o.port()))
+        .executor(grpcPool)
+        .maxInboundMessageSize(o.maxInboundMessageBytes())
+        .intercept(new MetricCollectingServerInterceptor(registry))
+        .addService(service)
+        .addService(health.getHealthService());
+    if (o.reflection()) {
+      b.addService(ProtoReflectionServiceV1.newInstance());
+    }
+    this.grpc = b.build();
+    try {
+      grpc.start();
+    } catch (IOException e) {
+      closeQuietly();
+      throw new IOException("cannot listen on " + o.bind() + ":" + o.port() + " (" + e.getMessage()
+          + "); choose another --port", e);
+    }
+    this.metricsHttp = o.metricsPort() < 0 ? null
+        : new MetricsHttpServer(o.bind(), o.metricsPort(), registry);
+    health.setStatus("", ServingStatus.SERVING);
+    health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
+  }
+
+  /** Starts a server with {@code options}; it serves once this returns. */
+  public static TrainFeedServer start(ServerOptions options) throws IOException {
+    TrainFeedServer s = new TrainFeedServer(options);
+    log.info("TrainFeed serving on port {} (metrics port {}), data {}, cache {} at {}", s.port(),
+        s.metricsPort(), options.dataDir(), Sizes.human(options.cacheSizeBytes()),
+        options.cacheFile());
+    return s;
+  }
+
+  private static ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** The gRPC port actually bound. */
+  public int port() {
+    return grpc.getPort();
+  }
+
+  /** The metrics port actually bound, or -1 when off. */
+  public int metricsPort() {
+    return metricsHttp == null ? -1 : metricsHttp.port();
+  }
+
+  /** The meter registry (for tests and embedding). */
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** Blocks until the server has stopped. */
+  public void awaitTermination() throws InterruptedException {
+    grpc.awaitTermination();
+  }
+
+  /**
+   * Stops gracefully: health turns NOT_SERVING, new streams are refused with UNAVAILABLE, running
+   * streams get {@link ServerOptions#shutdownGrace()} to finish and are then ended with
+   * UNAVAILABLE so that clients resume elsewhere; the cache file is closed cleanly.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    health.enterTerminalState();
+    service.startDraining();
+    long deadline = System.nanoTime() + options.shutdownGrace().toNanos();
+    while (service.activeStreams() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    service.abortStreams();
+    grpc.shutdown();
+    try {
+      if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
+        grpc.shutdownNow();
+        grpc.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      grpc.shutdownNow();
+    }
+    closeQuietly();
+    log.info("TrainFeed stopped");
+  }
+
+  private void closeQuietly() {
+    if (metricsHttp != null) {
+      metricsHttp.close();
+    }
+    streamPool.shutdownNow();
+    loaderPool.shutdownNow();
+    grpcPool.shutdownNow();
+    try {
+      loaderPool.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    cache.close();
+    try {
+      store.close();
+    } catch (IOException e) {
+      log.warn("closing the store", e);
+    }
+    registry.close();
+  }
+}
