@@ -81,12 +81,12 @@ public final class TrainFeedServer implements AutoCloseable {
     // gRPC callbacks are short; a bounded pool with a bounded queue keeps a flood from piling up.
     this.grpcPool = new ThreadPoolExecutor(4, 64, 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(4096), daemon("trainfeed-grpc"));
-    ChunkLoader loader = new ChunkLoader(store, cache, loaderPool, registry);
     ServerMetrics metrics = new ServerMetrics(registry);
+    ChunkLoader loader = new ChunkLoader(store, cache, loaderPool, registry);
     ChunkSource source = new ChunkSource() {
       @Override
       public ByteBuffer chunk(DatasetManifest dataset, int chunk) throws IOException {
-        return loader.load(dataset, chunk);
+        return loader.load(dataset, chunk, metrics::stalled);
       }
 
       @Override

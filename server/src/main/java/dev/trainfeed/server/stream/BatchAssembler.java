@@ -4,7 +4,6 @@ import com.google.protobuf.UnsafeByteOperations;
 import dev.trainfeed.proto.v1.Batch;
 import dev.trainfeed.proto.v1.DType;
 import dev.trainfeed.proto.v1.Tensor;
-import dev.trainfeed.server.metrics.ServerMetrics;
 import dev.trainfeed.server.order.EpochOrder;
 import dev.trainfeed.server.order.ResumeTokenCodec;
 import dev.trainfeed.server.store.ChunkInfo;
@@ -26,7 +25,6 @@ import java.util.Map;
 final class BatchAssembler {
   private final StreamPlan plan;
   private final ChunkSource source;
-  private final ServerMetrics metrics;
   private final ResumeTokenCodec tokens;
   private final Map<Integer, ByteBuffer> workingSet;
   private final long lookaheadSamples;
@@ -36,11 +34,9 @@ final class BatchAssembler {
   /** Chunks asked for recently, so that a window's chunks are asked for once, not per sample. */
   private final Map<Integer, Boolean> recentlyPrefetched;
 
-  BatchAssembler(StreamPlan plan, ChunkSource source, ServerMetrics metrics,
-      ResumeTokenCodec tokens) {
+  BatchAssembler(StreamPlan plan, ChunkSource source, ResumeTokenCodec tokens) {
     this.plan = plan;
     this.source = source;
-    this.metrics = metrics;
     this.tokens = tokens;
     int window = plan.settings().shuffle() ? plan.settings().shuffleWindow() : 1;
     int capacity = window + 1;
@@ -131,9 +127,7 @@ final class BatchAssembler {
   private ByteBuffer chunkBytes(int chunk) throws IOException {
     ByteBuffer b = workingSet.get(chunk);
     if (b == null) {
-      long start = System.nanoTime();
       b = source.chunk(plan.dataset(), chunk);
-      metrics.stalled(System.nanoTime() - start);
       workingSet.put(chunk, b);
     }
     return b;

@@ -136,7 +136,7 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
       call.onError(Errors.toStatus(t).asRuntimeException());
       return;
     }
-    BatchAssembler assembler = new BatchAssembler(plan, chunks, metrics, tokens);
+    BatchAssembler assembler = new BatchAssembler(plan, chunks, tokens);
     BatchStreamer streamer = new BatchStreamer(plan, assembler, call, streamExecutor, metrics,
         s -> {
           active.remove(s);
