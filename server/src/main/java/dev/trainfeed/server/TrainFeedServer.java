@@ -2,6 +2,7 @@ package dev.trainfeed.server;
 
 import dev.trainfeed.server.cache.ChronicleChunkCache;
 import dev.trainfeed.server.cache.ChunkCache;
+import dev.trainfeed.server.cache.ChunkKey;
 import dev.trainfeed.server.cache.ChunkLoader;
 import dev.trainfeed.server.config.ServerOptions;
 import dev.trainfeed.server.config.Sizes;
@@ -91,7 +92,10 @@ public final class TrainFeedServer implements AutoCloseable {
 
       @Override
       public void prefetch(DatasetManifest dataset, int chunk) {
-        loader.prefetch(dataset, chunk);
+        // Prefetching a cached chunk would copy it for nothing.
+        if (!cache.contains(new ChunkKey(dataset.version(), chunk))) {
+          loader.prefetch(dataset, chunk);
+        }
       }
     };
     this.service = new DataPlaneService(store, source, tokens, metrics, streamPool,
