@@ -1,0 +1,285 @@
+package dev.trainfeed.client;
+
+import dev.trainfeed.client.internal.ProtoMapping;
+import dev.trainfeed.client.internal.ReconnectPolicy;
+import dev.trainfeed.client.internal.Replicas;
+import dev.trainfeed.proto.v1.GetDatasetRequest;
+import dev.trainfeed.proto.v1.ListDatasetsRequest;
+import io.grpc.ChannelCredentials;
+import io.grpc.ClientInterceptor;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Client of a TrainFeed server, or of several replicas serving the same data. Thread-safe; make one
+ * per process with {@link #builder()} and close it at the end.
+ *
+ * <pre>{@code
+ * try (TrainFeedClient client = TrainFeedClient.builder().target("localhost:7070").build();
+ *      BatchIterator batches = client.batches("mnist").batchSize(256).shuffle(42L).epochs(10).open()) {
+ *   while (batches.hasNext()) {
+ *     Batch batch = batches.next();
+ *     float[] pixels = batch.tensor("image").toFloatArray(1 / 255f);
+ *   }
+ * }
+ * }</pre>
+ */
+public final class TrainFeedClient implements AutoCloseable {
+  private final Replicas replicas;
+
+  private TrainFeedClient(Replicas replicas) {
+    this.replicas = replicas;
+  }
+
+  /** Returns a builder; {@link Builder#target(String)} or {@link Builder#targets(List)} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Lists the datasets this caller may read, at their current versions.
+   *
+   * @throws TrainFeedException if the call fails for good
+   */
+  public List<DatasetInfo> datasets() {
+    return replicas.call(stub -> stub.listDatasets(ListDatasetsRequest.getDefaultInstance()))
+        .getDatasetsList().stream().map(ProtoMapping::datasetInfo).toList();
+  }
+
+  /**
+   * Describes one dataset.
+   *
+   * @param nameOrRef {@code NAME} for the current version or {@code NAME@VERSION}
+   * @throws TrainFeedException with NOT_FOUND if there is no such dataset
+   */
+  public DatasetInfo dataset(String nameOrRef) {
+    requireName(nameOrRef);
+    return ProtoMapping.datasetInfo(replicas.call(
+        stub -> stub.getDataset(GetDatasetRequest.newBuilder().setName(nameOrRef).build())));
+  }
+
+  /**
+   * Starts describing a batch stream over {@code dataset}; set at least the batch size, then
+   * {@link BatchStreamBuilder#open()}.
+   *
+   * @param dataset {@code NAME} or {@code NAME@VERSION}
+   */
+  public BatchStreamBuilder batches(String dataset) {
+    requireName(dataset);
+    return new BatchStreamBuilder(replicas, dataset);
+  }
+
+  /** Cancels every open stream and closes the connections; idempotent. */
+  @Override
+  public void close() {
+    replicas.close();
+  }
+
+  private static void requireName(String name) {
+    if (name == null || name.isBlank()) {
+      throw new IllegalArgumentException("dataset name must be non-empty, like \"mnist\" or"
+          + " \"mnist@VERSION\"");
+    }
+  }
+
+  /** Settings of a {@link TrainFeedClient}, checked as they are set. */
+  public static final class Builder {
+    private static final int MIB = 1 << 20;
+
+    private List<String> targets = List.of();
+    private List<ManagedChannel> channels = List.of();
+    private ChannelCredentials credentials = InsecureChannelCredentials.create();
+    private int maxInboundMessageBytes = 65 * MIB;
+    private String bearerToken;
+    private int reconnectAttempts = 10;
+    private Duration initialBackoff = Duration.ofMillis(100);
+    private Duration maxBackoff = Duration.ofSeconds(5);
+    private Sleeper sleeper = Sleeper.system();
+
+    private Builder() {}
+
+    /**
+     * Connects to one server.
+     *
+     * @param target {@code host:port}, or a gRPC target URI such as {@code dns:///host:port}
+     */
+    public Builder target(String target) {
+      return targets(List.of(Objects.requireNonNull(target, "target")));
+    }
+
+    /**
+     * Connects to several replicas serving the same data: calls start on the first and move to the
+     * next one when a replica becomes unavailable. Replaces earlier targets.
+     *
+     * @param targets at least one, each {@code host:port} or a gRPC target URI
+     */
+    public Builder targets(List<String> targets) {
+      if (targets.isEmpty()) {
+        throw new IllegalArgumentException("targets must name at least one server, like"
+            + " \"localhost:7070\"");
+      }
+      for (String target : targets) {
+        checkTarget(target);
+      }
+      this.targets = List.copyOf(targets);
+      return this;
+    }
+
+    private static void checkTarget(String target) {
+      if (target == null || target.isBlank() || target.chars().anyMatch(Character::isWhitespace)) {
+        throw new IllegalArgumentException("target must be host:port without spaces, like"
+            + " \"localhost:7070\", was \"" + target + "\"");
+      }
+      if (target.contains(":/")) {
+        return;
+      }
+      int colon = target.lastIndexOf(':');
+      int port = -1;
+      if (colon > 0) {
+        try {
+          port = Integer.parseInt(target.substring(colon + 1));
+        } catch (NumberFormatException e) {
+          port = -1;
+        }
+      }
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("target \"" + target + "\" needs a port from 1 to 65535,"
+            + " like \"" + (colon > 0 ? target.substring(0, colon) : target) + ":7070\"");
+      }
+    }
+
+    /**
+     * Uses this channel instead of connecting to targets, for tests over the in-process transport.
+     * The caller keeps ownership: {@link TrainFeedClient#close()} does not shut it down.
+     */
+    Builder channel(ManagedChannel channel) {
+      return channels(List.of(channel));
+    }
+
+    /** Like {@link #channel(ManagedChannel)} for several replicas, tried in order. */
+    Builder channels(List<ManagedChannel> channels) {
+      if (channels.isEmpty()) {
+        throw new IllegalArgumentException("channels must not be empty");
+      }
+      this.channels = List.copyOf(channels);
+      return this;
+    }
+
+    /**
+     * Sets the largest message accepted from the server. Default 65 MiB: the server's default
+     * {@code --max-batch-bytes} of 64 MiB plus 1 MiB headroom for framing and metadata. Raise it
+     * with the server's limit.
+     *
+     * @param bytes ≥ 1 MiB (1048576)
+     */
+    public Builder maxInboundMessageBytes(int bytes) {
+      if (bytes < MIB) {
+        throw new IllegalArgumentException("maxInboundMessageBytes must be >= 1 MiB (1048576), was "
+            + bytes + "; set it to the server's --max-batch-bytes plus 1 MiB");
+      }
+      this.maxInboundMessageBytes = bytes;
+      return this;
+    }
+
+    /** Connects without TLS; the default. */
+    public Builder usePlaintext() {
+      this.credentials = InsecureChannelCredentials.create();
+      return this;
+    }
+
+    /**
+     * Sends {@code authorization: Bearer <token>} with every call; default none.
+     *
+     * @param token printable ASCII without spaces
+     */
+    public Builder bearerToken(String token) {
+      if (token == null || token.isEmpty()
+          || !token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+        throw new IllegalArgumentException("bearerToken must be non-empty printable ASCII without"
+            + " spaces (pass the token itself, without \"Bearer \")");
+      }
+      this.bearerToken = token;
+      return this;
+    }
+
+    /**
+     * Sets how many times in a row a failed call is reopened before the failure is thrown; the
+     * count restarts whenever a batch arrives. Default 10; 0 turns reconnecting off.
+     *
+     * @param attempts ≥ 0
+     */
+    public Builder reconnectAttempts(int attempts) {
+      if (attempts < 0) {
+        throw new IllegalArgumentException("reconnectAttempts must be >= 0, was " + attempts);
+      }
+      this.reconnectAttempts = attempts;
+      return this;
+    }
+
+    /**
+     * Sets the wait before reconnect attempt n: {@code initial × 2^(n-1)}, at most {@code max}.
+     * Defaults 100 ms and 5 s.
+     *
+     * @param initial &gt; 0
+     * @param max ≥ initial
+     */
+    public Builder backoff(Duration initial, Duration max) {
+      if (initial == null || max == null || initial.isNegative() || initial.isZero()
+          || max.compareTo(initial) < 0) {
+        throw new IllegalArgumentException("backoff needs 0 < initial <= max, was " + initial
+            + ", " + max);
+      }
+      this.initialBackoff = initial;
+      this.maxBackoff = max;
+      return this;
+    }
+
+    /** Sets how the SDK waits between reconnect attempts; default {@link Sleeper#system()}. */
+    public Builder sleeper(Sleeper sleeper) {
+      this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+      return this;
+    }
+
+    /**
+     * Creates the client. Connections open lazily, on the first call.
+     *
+     * @throws IllegalStateException if no target was set
+     */
+    public TrainFeedClient build() {
+      boolean own = channels.isEmpty();
+      if (own && targets.isEmpty()) {
+        throw new IllegalStateException("call target(\"host:port\") or targets(...) before build()");
+      }
+      if (!own && !targets.isEmpty()) {
+        throw new IllegalStateException("set either targets or channels, not both");
+      }
+      List<ClientInterceptor> interceptors = new ArrayList<>();
+      if (bearerToken != null) {
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
+            "Bearer " + bearerToken);
+        interceptors.add(MetadataUtils.newAttachHeadersInterceptor(headers));
+      }
+      List<ManagedChannel> used = new ArrayList<>(channels);
+      List<String> names = new ArrayList<>(targets);
+      for (String target : targets) {
+        used.add(Grpc.newChannelBuilder(target, credentials)
+            .maxInboundMessageSize(maxInboundMessageBytes).build());
+      }
+      if (!own) {
+        channels.forEach(c -> names.add(c.authority()));
+      }
+      ReconnectPolicy policy =
+          new ReconnectPolicy(reconnectAttempts, initialBackoff, maxBackoff, sleeper);
+      return new TrainFeedClient(new Replicas(used, names, own, interceptors,
+          maxInboundMessageBytes, policy));
+    }
+  }
+}

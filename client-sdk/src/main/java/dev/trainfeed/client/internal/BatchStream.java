@@ -1,0 +1,203 @@
+package dev.trainfeed.client.internal;
+
+import com.google.protobuf.ByteString;
+import dev.trainfeed.client.Batch;
+import dev.trainfeed.client.BatchIterator;
+import dev.trainfeed.client.ResumeToken;
+import dev.trainfeed.client.TrainFeedException;
+import dev.trainfeed.proto.v1.StreamBatchesRequest;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+/**
+ * The {@link BatchIterator} behind {@code BatchStreamBuilder.open()}: one StreamBatches call per
+ * epoch, reopened from the last handed-out batch's token after retriable failures.
+ *
+ * <p>Flow control: each call starts with {@code prefetch} messages requested and requests one more
+ * for each batch handed out, so at most {@code prefetch} batches are received but not yet consumed
+ * and the per-call queue never grows beyond that (plus the end-of-call event).
+ */
+public final class BatchStream implements BatchIterator {
+  private static final Object END = new Object();
+
+  private final Replicas replicas;
+  private final StreamParams params;
+  private long epoch;
+  private long epochsLeft;
+  private ByteString epochStartToken;
+  private ByteString lastToken = ByteString.EMPTY;
+  private ResumeToken lastResumeToken;
+  private int failures;
+  private Batch pending;
+  private boolean finished;
+  private volatile Call call;
+  private volatile boolean closed;
+
+  /** Opens the first call of the stream {@code params} describes. */
+  public BatchStream(Replicas replicas, StreamParams params) {
+    this.replicas = replicas;
+    this.params = params;
+    this.epoch = params.firstEpoch();
+    this.epochsLeft = params.epochs();
+    this.epochStartToken = ByteString.copyFrom(params.resumeToken());
+    start();
+  }
+
+  private void start() {
+    ByteString token = lastToken.isEmpty() ? epochStartToken : lastToken;
+    Call next = new Call();
+    replicas.stub().streamBatches(ProtoMapping.request(params, epoch, token), next);
+    // Publish only a started call; close() and this check see each other's writes (both volatile).
+    call = next;
+    if (closed) {
+      next.cancel();
+    }
+  }
+
+  @Override
+  public boolean hasNext() {
+    while (!finished && (pending == null || closed)) {
+      if (closed) {
+        finished = true;
+        pending = null;
+        call.events.clear();
+        break;
+      }
+      Object event = take();
+      if (closed) {
+        continue;
+      }
+      if (event instanceof Batch b) {
+        // A token whose epoch the caller did not know fixes the epoch; follow the server.
+        epoch = b.epoch();
+        failures = 0;
+        pending = b;
+      } else if (event == END) {
+        failures = 0;
+        if (--epochsLeft == 0) {
+          finished = true;
+        } else {
+          epoch++;
+          epochStartToken = ByteString.EMPTY;
+          lastToken = ByteString.EMPTY;
+          start();
+        }
+      } else if (event instanceof TrainFeedException e) {
+        throw fail(e);
+      } else {
+        reconnectOrFail(Status.fromThrowable((Throwable) event));
+      }
+    }
+    return pending != null;
+  }
+
+  private void reconnectOrFail(Status status) {
+    if (replicas.isClosed()) {
+      throw fail(new TrainFeedException(TrainFeedException.Code.CANCELLED, "the client is closed",
+          status.asRuntimeException()));
+    }
+    if (!ReconnectPolicy.isRetriable(status)) {
+      throw fail(ProtoMapping.exception(status, ""));
+    }
+    if (++failures > replicas.policy().attempts()) {
+      throw fail(ProtoMapping.exception(status, replicas.giveUpNote(failures - 1)));
+    }
+    try {
+      replicas.policy().pause(failures);
+    } catch (TrainFeedException e) {
+      throw fail(e);
+    }
+    replicas.rotate();
+    start();
+  }
+
+  private TrainFeedException fail(TrainFeedException e) {
+    finished = true;
+    call.cancel();
+    return e;
+  }
+
+  private Object take() {
+    try {
+      return call.events.take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw fail(new TrainFeedException(TrainFeedException.Code.CANCELLED,
+          "interrupted while waiting for the next batch", e));
+    }
+  }
+
+  @Override
+  public Batch next() {
+    if (!hasNext()) {
+      throw new NoSuchElementException(closed ? "the iterator is closed" : "no more batches");
+    }
+    Batch b = pending;
+    pending = null;
+    lastResumeToken = b.resumeToken();
+    lastToken = ByteString.copyFrom(lastResumeToken.toBytes());
+    call.request(1);
+    return b;
+  }
+
+  @Override
+  public Optional<ResumeToken> lastResumeToken() {
+    return Optional.ofNullable(lastResumeToken);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    Call c = call;
+    if (c != null) {
+      c.cancel();
+    }
+  }
+
+  /** One StreamBatches call: its events, in arrival order, and its flow control. */
+  private final class Call implements ClientResponseObserver<StreamBatchesRequest,
+      dev.trainfeed.proto.v1.Batch> {
+    // Flow control bounds the batches; one slot for a conversion error, one for the call's end.
+    final BlockingQueue<Object> events = new ArrayBlockingQueue<>(params.prefetch() + 2);
+    private volatile ClientCallStreamObserver<StreamBatchesRequest> requests;
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<StreamBatchesRequest> requestStream) {
+      requests = requestStream;
+      requestStream.disableAutoRequestWithInitial(params.prefetch());
+    }
+
+    @Override
+    public void onNext(dev.trainfeed.proto.v1.Batch value) {
+      try {
+        events.add(ProtoMapping.batch(value));
+      } catch (TrainFeedException e) {
+        events.add(e);
+        cancel();
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      events.offer(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      events.offer(END);
+    }
+
+    void request(int n) {
+      requests.request(n);
+    }
+
+    void cancel() {
+      requests.cancel("closed by the client", null);
+    }
+  }
+}
