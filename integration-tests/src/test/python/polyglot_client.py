@@ -77,8 +77,9 @@ def check(target, src, name):
         expect(all_ok, f"bytes equal the source files, world={world}")
         expect(len(set(counts)) == 1, f"equal batch counts on every rank: {counts}")
         if drop_last:
-            expect(seen.max() <= 1 and seen.sum() == (n // world) * world,
-                   f"drop_last covers floor(N/W)*W samples once, world={world}")
+            per_rank = (n // world) // batch_size * batch_size
+            expect(seen.max() <= 1 and seen.sum() == per_rank * world,
+                   f"drop_last sends floor(floor(N/W)/B) full batches per rank, world={world}")
         else:
             expect(np.all(seen == 1), f"every sample exactly once, world={world}")
 

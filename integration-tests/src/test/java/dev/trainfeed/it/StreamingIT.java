@@ -51,7 +51,8 @@ class StreamingIT {
     // 20 bytes per sample, 1 KiB chunks: about 40 chunks.
     TestData.ingest(data, "ids", N, "1k");
     TestData.ingest(data, "fragile", 300, "1k");
-    server = ServerProcess.start(data, 0, "--cache-size", "8m", "--max-streams", "64");
+    server = ServerProcess.start(data, 0, "--cache-size", "8m", "--max-streams", "64",
+        "--max-batch-bytes", "16k");
     client = TrainFeedClient.builder().target(server.target()).build();
     channel = NettyChannelBuilder.forTarget(server.target()).usePlaintext().build();
   }
@@ -164,7 +165,7 @@ class StreamingIT {
     assertCode(stub, ok.toBuilder().addFields("nope").build(), Status.Code.INVALID_ARGUMENT);
     assertCode(stub, ok.toBuilder().setDataset("a/b").build(), Status.Code.INVALID_ARGUMENT);
     assertCode(stub, ok.toBuilder().setDataset("nothing-here").build(), Status.Code.NOT_FOUND);
-    assertCode(stub, ok.toBuilder().setBatchSize(100_000_000).build(),
+    assertCode(stub, ok.toBuilder().setBatchSize(5000).build(),
         Status.Code.RESOURCE_EXHAUSTED);
     assertCode(stub, ok.toBuilder().setResumeToken(com.google.protobuf.ByteString.copyFromUtf8(
         "not a token")).build(), Status.Code.INVALID_ARGUMENT);

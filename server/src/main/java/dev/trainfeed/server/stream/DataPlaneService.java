@@ -245,10 +245,10 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
     StreamPlan plan = new StreamPlan(ds, fieldIndexes, settings,
         EpochOrder.of(ds.version(), ds.chunkSampleCounts(), r.getShuffle(), r.getSeed(),
             r.getEpoch(), window), shard, firstBatch);
-    long bytes = plan.fullBatchPayloadBytes();
+    long bytes = plan.largestBatchPayloadBytes();
     if (bytes > limits.maxBatchBytes()) {
-      throw Status.RESOURCE_EXHAUSTED.withDescription("a batch of " + r.getBatchSize()
-          + " samples is " + bytes + " bytes, over the server's limit of " + limits.maxBatchBytes()
+      throw Status.RESOURCE_EXHAUSTED.withDescription("a batch of " + Math.min(r.getBatchSize(),
+          shard.samplesPerRank()) + " samples is " + bytes + " bytes, over the server's limit of " + limits.maxBatchBytes()
           + " bytes (--max-batch-bytes); lower batch_size or select fewer fields")
           .asRuntimeException();
     }

@@ -23,12 +23,13 @@ record StreamPlan(
     ShardPlan shard,
     long firstBatch) {
 
-  /** Bytes of the real-sample payload of one full batch. */
-  long fullBatchPayloadBytes() {
+  /** Bytes of the real-sample payload of this stream's largest batch. */
+  long largestBatchPayloadBytes() {
     long perSample = 0;
     for (int f : fieldIndexes) {
       perSample += dataset.fields().get(f).sampleBytes();
     }
-    return perSample * settings.batchSize();
+    // A batch never holds more than the rank's share, however large batch_size is.
+    return perSample * Math.min(settings.batchSize(), shard.samplesPerRank());
   }
 }

@@ -71,7 +71,7 @@ class DataPlaneServiceTest {
     };
     ResumeTokenCodec tokens = new ResumeTokenCodec(ResumeKeyring.of(List.of(new byte[32])));
     service = new DataPlaneService(store, source, tokens, metrics, pool,
-        new StreamLimits(1 << 20, 4, 1 << 20));
+        new StreamLimits(1000, 4, 1 << 20));
     String name = InProcessServerBuilder.generateName();
     server = InProcessServerBuilder.forName(name).addService(service).build().start();
     channel = InProcessChannelBuilder.forName(name).build();
@@ -212,8 +212,10 @@ class DataPlaneServiceTest {
     assertStatus(req().setDataset("../etc").build(), Status.Code.INVALID_ARGUMENT, "invalid");
     assertStatus(req().setDataset("").build(), Status.Code.INVALID_ARGUMENT, "dataset");
     assertStatus(req().setDataset("missing").build(), Status.Code.NOT_FOUND, "missing");
-    assertStatus(req().setBatchSize(200_000).build(), Status.Code.RESOURCE_EXHAUSTED,
+    assertStatus(req().setBatchSize(200).build(), Status.Code.RESOURCE_EXHAUSTED,
         "--max-batch-bytes");
+    // A batch never exceeds the rank's share, so a huge batch_size on a small shard is fine.
+    assertThat(all(req().setBatchSize(200_000).setWorldSize(4).build())).hasSize(1);
     assertStatus(req().setAugment(AugmentSpec.newBuilder()
         .setHorizontalFlip(HorizontalFlip.newBuilder().setProbability(0.5))).build(),
         Status.Code.INVALID_ARGUMENT, "augment");
