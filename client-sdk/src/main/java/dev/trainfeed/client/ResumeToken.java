@@ -9,10 +9,11 @@ import java.util.OptionalLong;
  * {@link BatchStreamBuilder#resumeFrom(ResumeToken)} continues with the batch after the one that
  * carried the token: nothing repeated, nothing skipped, on any replica and after restarts.
  *
- * <p>The bytes ({@link #toBytes()}, {@link #toString()}) are the wire token, the same any TrainFeed
- * client sees. A token taken from a {@link Batch} also knows that batch's epoch ({@link #epoch()});
- * a token rebuilt from bytes does not, so keep the epoch beside it when you persist it and pass it
- * to {@link BatchStreamBuilder#epoch(long)} when you resume. Equality compares the bytes only.
+ * <p>{@link #toBytes()} are the wire token, the same any TrainFeed client sees. A token taken from
+ * a {@link Batch} also knows that batch's epoch ({@link #epoch()}), and {@link #toString()} keeps
+ * it ({@code EPOCH.BASE64}), so a checkpoint written as text resumes with no further settings. A
+ * token rebuilt from bytes alone does not know its epoch: pass it to
+ * {@link BatchStreamBuilder#epoch(long)} when you resume. Equality compares the bytes only.
  */
 public final class ResumeToken {
   private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
@@ -41,19 +42,27 @@ public final class ResumeToken {
   }
 
   /**
-   * Parses the form {@link #toString()} writes: URL-safe base64, padding optional.
+   * Parses the form {@link #toString()} writes: {@code EPOCH.BASE64} or {@code BASE64} (URL-safe
+   * base64, padding optional; the epoch, when present, is a decimal number).
    *
-   * @throws IllegalArgumentException if {@code text} is not URL-safe base64 or is empty
+   * @throws IllegalArgumentException if {@code text} is not in that form or is empty
    */
   public static ResumeToken parse(String text) {
+    String s = text.strip();
+    int dot = s.indexOf('.');
     byte[] decoded;
+    long epoch = -1;
     try {
-      decoded = Base64.getUrlDecoder().decode(text.strip());
+      if (dot >= 0) {
+        epoch = Long.parseLong(s.substring(0, dot));
+      }
+      decoded = Base64.getUrlDecoder().decode(s.substring(dot + 1));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("not a resume token (expected URL-safe base64, as"
-          + " ResumeToken.toString() writes): " + e.getMessage(), e);
+      throw new IllegalArgumentException("not a resume token (expected EPOCH.BASE64 or URL-safe"
+          + " base64, as ResumeToken.toString() writes): " + e.getMessage(), e);
     }
-    return fromBytes(decoded);
+    ResumeToken t = fromBytes(decoded);
+    return epoch >= 0 ? t.withEpoch(epoch) : t;
   }
 
   /**
@@ -79,10 +88,13 @@ public final class ResumeToken {
     return bytes.clone();
   }
 
-  /** Returns the wire bytes as URL-safe base64 without padding; {@link #parse(String)} reads it. */
+  /**
+   * Returns {@code EPOCH.BASE64} when the epoch is known, else {@code BASE64} (the wire bytes as
+   * URL-safe base64 without padding); {@link #parse(String)} reads both.
+   */
   @Override
   public String toString() {
-    return ENCODER.encodeToString(bytes);
+    return (epochKnown ? epoch + "." : "") + ENCODER.encodeToString(bytes);
   }
 
   /** Tokens are equal when their wire bytes are equal; the known epoch is not compared. */

@@ -21,6 +21,10 @@ class ValueTypesTest {
     assertThat(token.epoch()).isEmpty();
     assertThat(token.withEpoch(7).epoch()).hasValue(7);
     assertThat(token.withEpoch(7)).isEqualTo(token);
+    // The text form keeps a known epoch, so a checkpoint needs nothing else to resume.
+    assertThat(token.withEpoch(7).toString()).isEqualTo("7.-_8APg");
+    assertThat(ResumeToken.parse("7.-_8APg").epoch()).hasValue(7);
+    assertThat(ResumeToken.parse("7.-_8APg")).isEqualTo(token);
     assertThat(ResumeToken.fromBytes(new byte[] {1})).isNotEqualTo(token);
   }
 
@@ -28,6 +32,8 @@ class ValueTypesTest {
   void resumeTokenRejectsEmptyAndMalformed() {
     assertThatThrownBy(() -> ResumeToken.fromBytes(new byte[0]))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("never empty");
+    assertThatThrownBy(() -> ResumeToken.parse("x.-_8APg"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("EPOCH.BASE64");
     assertThatThrownBy(() -> ResumeToken.parse("not base64!"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("URL-safe base64");
     assertThatThrownBy(() -> ResumeToken.fromBytes(new byte[] {1}).withEpoch(-1))

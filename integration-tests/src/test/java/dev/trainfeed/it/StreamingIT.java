@@ -135,16 +135,19 @@ class StreamingIT {
   @Test
   void resumeMidEpochWithTheSdkContinuesExactly() {
     List<long[]> full = new ArrayList<>();
-    try (BatchIterator it = client.batches("ids").batchSize(50).shuffle(8).shard(1, 3).open()) {
+    try (BatchIterator it = client.batches("ids").batchSize(50).shuffle(8).epoch(1).shard(1, 3)
+        .open()) {
       it.forEachRemaining(b -> full.add(b.sampleIds()));
     }
     ResumeToken token;
-    try (BatchIterator it = client.batches("ids").batchSize(50).shuffle(8).shard(1, 3).open()) {
+    try (BatchIterator it = client.batches("ids").batchSize(50).shuffle(8).epoch(1).shard(1, 3)
+        .open()) {
       for (int i = 0; i < 5; i++) {
         it.next();
       }
       token = it.lastResumeToken().orElseThrow();
     }
+    // A checkpoint kept as text carries its epoch: no .epoch(1) needed to resume.
     ResumeToken parsed = ResumeToken.parse(token.toString());
     List<long[]> rest = new ArrayList<>();
     try (BatchIterator it = client.batches("ids").batchSize(50).shuffle(8).shard(1, 3)
