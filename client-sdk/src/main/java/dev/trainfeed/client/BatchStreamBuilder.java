@@ -33,6 +33,7 @@ public final class BatchStreamBuilder {
   private int shuffleWindow;
   private int prefetch = 4;
   private ResumeToken resumeFrom;
+  private Augmentation augmentation;
 
   BatchStreamBuilder(Replicas replicas, String dataset) {
     this.replicas = replicas;
@@ -197,6 +198,20 @@ public final class BatchStreamBuilder {
   }
 
   /**
+   * Augments one image field on the server, per sample; default none. A resumed stream must use
+   * the same augmentation (the server refuses another with FAILED_PRECONDITION naming
+   * {@code augment}).
+   */
+  public BatchStreamBuilder augment(Augmentation augmentation) {
+    if (augmentation == null) {
+      throw new IllegalArgumentException("augmentation must not be null; omit augment(...) for "
+          + "none");
+    }
+    this.augmentation = augmentation;
+    return this;
+  }
+
+  /**
    * Opens the stream and requests the first {@code prefetch} batches.
    *
    * @throws IllegalStateException if {@link #batchSize(int)} was not called
@@ -218,6 +233,7 @@ public final class BatchStreamBuilder {
       token = resumeFrom.toBytes();
     }
     return new BatchStream(replicas, new StreamParams(dataset, batchSize, shuffle, seed, rank,
-        worldSize, fields, dropLast, shuffleWindow, firstEpoch, epochs, token, prefetch));
+        worldSize, fields, dropLast, shuffleWindow, firstEpoch, epochs, token, prefetch,
+        augmentation));
   }
 }

@@ -20,7 +20,11 @@ public final class ProtoMapping {
 
   /** Returns the request for one epoch of {@code params}, starting at {@code resumeToken} (may be empty). */
   public static StreamBatchesRequest request(StreamParams params, long epoch, ByteString resumeToken) {
-    return StreamBatchesRequest.newBuilder()
+    StreamBatchesRequest.Builder b = StreamBatchesRequest.newBuilder();
+    if (params.augmentation() != null) {
+      b.setAugment(AugmentMapping.toProto(params.augmentation()));
+    }
+    return b
         .setDataset(params.dataset())
         .setBatchSize(params.batchSize())
         .setShuffle(params.shuffle())

@@ -1,5 +1,6 @@
 package dev.trainfeed.client.internal;
 
+import dev.trainfeed.client.Augmentation;
 import java.util.List;
 
 /**
@@ -18,7 +19,8 @@ import java.util.List;
  * @param epochs how many epochs to read, ≥ 1
  * @param resumeToken wire bytes of the token to start the first epoch from; empty for none
  * @param prefetch batches requested ahead, ≥ 1
+ * @param augmentation server-side augmentation; null for none
  */
 public record StreamParams(String dataset, int batchSize, boolean shuffle, long seed, int rank,
     int worldSize, List<String> fields, boolean dropLast, int shuffleWindow, long firstEpoch,
-    long epochs, byte[] resumeToken, int prefetch) {}
+    long epochs, byte[] resumeToken, int prefetch, Augmentation augmentation) {}

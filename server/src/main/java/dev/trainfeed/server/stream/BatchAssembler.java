@@ -4,6 +4,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import dev.trainfeed.proto.v1.Batch;
 import dev.trainfeed.proto.v1.DType;
 import dev.trainfeed.proto.v1.Tensor;
+import dev.trainfeed.server.augment.Augmenter;
 import dev.trainfeed.server.order.EpochOrder;
 import dev.trainfeed.server.order.ResumeTokenCodec;
 import dev.trainfeed.server.store.ChunkInfo;
@@ -81,12 +82,14 @@ final class BatchAssembler {
     Batch.Builder batch = Batch.newBuilder().setIndex(index).setEpoch(plan.settings().epoch());
     boolean anyPadding = false;
     boolean[] padding = new boolean[n];
+    long[] ids = new long[n];
     for (int i = 0; i < n; i++) {
       long ext = first + i;
       padding[i] = plan.shard().isPadding(ext);
       anyPadding |= padding[i];
       long id = plan.order().sampleAt(plan.shard().orderPosition(ext));
       batch.addSampleIds(id);
+      ids[i] = id;
       int c = ds.chunkOf(id);
       ChunkInfo chunk = ds.chunks().get(c);
       ByteBuffer bytes = chunkBytes(c);
@@ -104,15 +107,16 @@ final class BatchAssembler {
     }
     for (int f = 0; f < fields.length; f++) {
       FieldSpec spec = ds.fields().get(fields[f]);
+      Augmenter.AugmentedField sent = plan.augmenter().apply(spec, ids, out[f]);
       Tensor.Builder t = Tensor.newBuilder()
           .setName(spec.name())
-          .setDtype(DType.forNumber(spec.dtype().wireNumber()))
+          .setDtype(DType.forNumber(sent.dtype().wireNumber()))
           .addShape(n);
       for (long d : spec.shape()) {
         t.addShape(d);
       }
       // The array is ours alone from here on, so wrapping it without a copy is safe.
-      batch.addTensors(t.setData(UnsafeByteOperations.unsafeWrap(out[f])));
+      batch.addTensors(t.setData(UnsafeByteOperations.unsafeWrap(sent.data())));
     }
     batch.setResumeToken(UnsafeByteOperations.unsafeWrap(
         plan.settings().token(tokens, index + 1)));

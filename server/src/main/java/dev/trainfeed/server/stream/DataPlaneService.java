@@ -1,6 +1,5 @@
 package dev.trainfeed.server.stream;
 
-import dev.trainfeed.proto.v1.AugmentSpec;
 import dev.trainfeed.proto.v1.Batch;
 import dev.trainfeed.proto.v1.DataPlaneGrpc;
 import dev.trainfeed.proto.v1.DatasetInfo;
@@ -11,6 +10,9 @@ import dev.trainfeed.proto.v1.ListModelsRequest;
 import dev.trainfeed.proto.v1.ListModelsResponse;
 import dev.trainfeed.proto.v1.StreamBatchesRequest;
 import dev.trainfeed.proto.v1.SynthesizeRequest;
+import dev.trainfeed.server.augment.AugmentPlan;
+import dev.trainfeed.server.augment.Augmenter;
+import dev.trainfeed.server.augment.AutoencoderModels;
 import dev.trainfeed.server.metrics.ServerMetrics;
 import dev.trainfeed.server.order.EpochOrder;
 import dev.trainfeed.server.order.InvalidResumeTokenException;
@@ -45,6 +47,7 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
   private final ServerMetrics metrics;
   private final Executor streamExecutor;
   private final StreamLimits limits;
+  private final AutoencoderModels autoencoders;
   private final Set<BatchStreamer> active = ConcurrentHashMap.newKeySet();
   private final AtomicInteger streams = new AtomicInteger();
   private volatile boolean draining;
@@ -61,6 +64,18 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
    */
   public DataPlaneService(ChunkStore store, ChunkSource chunks, ResumeTokenCodec tokens,
       ServerMetrics metrics, Executor streamExecutor, StreamLimits limits) {
+    this(store, chunks, tokens, metrics, streamExecutor, limits, AutoencoderModels.NONE);
+  }
+
+  /**
+   * Creates the service with the autoencoders that {@code AugmentSpec.autoencoder} may name.
+   *
+   * @param autoencoders looks up autoencoder augmenters by model name
+   */
+  public DataPlaneService(ChunkStore store, ChunkSource chunks, ResumeTokenCodec tokens,
+      ServerMetrics metrics, Executor streamExecutor, StreamLimits limits,
+      AutoencoderModels autoencoders) {
+    this.autoencoders = autoencoders;
     this.store = store;
     this.chunks = chunks;
     this.tokens = tokens;
@@ -192,7 +207,6 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
       throw Errors.invalid("shuffle_window " + Integer.toUnsignedString(r.getShuffleWindow())
           + " is too large");
     }
-    checkNoAugmentation(r);
     if (r.hasSynthetic() && (!r.getSynthetic().getModel().isEmpty()
         || r.getSynthetic().getFraction() != 0)) {
       double fraction = r.getSynthetic().getFraction();
@@ -223,10 +237,12 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
       ds = store.resolve(r.getDataset());
     }
     int[] fieldIndexes = selectFields(ds, r.getFieldsList());
+    Augmenter augmenter = new Augmenter(AugmentPlan.compile(r.getAugment(), ds.name(),
+        ds.fields(), autoencoders).orElse(null), r.getSeed(), r.getEpoch());
 
     StreamSettings settings = new StreamSettings(ds.name(), ds.version(), r.getShuffle(),
         r.getSeed(), r.getEpoch(), window, r.getRank(), worldSize, r.getBatchSize(),
-        r.getDropLast(), "", "", 0.0, "");
+        r.getDropLast(), augmenter.digest(), "", 0.0, "");
     long firstBatch = 0;
     if (resume != null) {
       Optional<String> diff = resume.settings().firstDifference(settings);
@@ -244,7 +260,7 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
     }
     StreamPlan plan = new StreamPlan(ds, fieldIndexes, settings,
         EpochOrder.of(ds.version(), ds.chunkSampleCounts(), r.getShuffle(), r.getSeed(),
-            r.getEpoch(), window), shard, firstBatch);
+            r.getEpoch(), window), shard, firstBatch, augmenter);
     long bytes = plan.largestBatchPayloadBytes();
     if (bytes > limits.maxBatchBytes()) {
       throw Status.RESOURCE_EXHAUSTED.withDescription("a batch of " + Math.min(r.getBatchSize(),
@@ -279,12 +295,5 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
       }
     }
     return idx;
-  }
-
-  private static void checkNoAugmentation(StreamBatchesRequest r) {
-    if (r.hasAugment() && !r.getAugment().equals(AugmentSpec.getDefaultInstance())) {
-      throw Errors.invalid("augment: this server version applies no augmentation; leave augment "
-          + "unset");
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.trainfeed.server.stream;
 
+import dev.trainfeed.server.augment.Augmenter;
 import dev.trainfeed.server.order.EpochOrder;
 import dev.trainfeed.server.order.ShardPlan;
 import dev.trainfeed.server.order.StreamSettings;
@@ -14,6 +15,7 @@ import dev.trainfeed.server.store.DatasetManifest;
  * @param order the epoch order
  * @param shard this rank's share of it
  * @param firstBatch the batch to start with (0, or where a resume token points)
+ * @param augmenter what augmentation does to each field ({@link Augmenter#NONE} for none)
  */
 record StreamPlan(
     DatasetManifest dataset,
@@ -21,13 +23,14 @@ record StreamPlan(
     StreamSettings settings,
     EpochOrder order,
     ShardPlan shard,
-    long firstBatch) {
+    long firstBatch,
+    Augmenter augmenter) {
 
   /** Bytes of the real-sample payload of this stream's largest batch. */
   long largestBatchPayloadBytes() {
     long perSample = 0;
     for (int f : fieldIndexes) {
-      perSample += dataset.fields().get(f).sampleBytes();
+      perSample += augmenter.outputSampleBytes(dataset.fields().get(f));
     }
     // A batch never holds more than the rank's share, however large batch_size is.
     return perSample * Math.min(settings.batchSize(), shard.samplesPerRank());

@@ -18,8 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An in-memory store of one dataset whose bytes are a function of the sample id: field {@code id}
- * (int64) holds the id, field {@code rgb} (uint8 [3]) holds {@code id*3 … id*3+2} mod 256. Chunks
- * can be marked corrupt; reads are counted.
+ * (int64) holds the id, field {@code rgb} (uint8 [3]) holds {@code id*3 … id*3+2} mod 256, and
+ * optionally field {@code img} (uint8 [4, 5, 3], HWC) holds element {@code k} = (id·7 + k) mod 256.
+ * Chunks can be marked corrupt; reads are counted.
  */
 final class SyntheticStore implements ChunkStore {
   static final String VERSION = "00112233445566778899";
@@ -27,16 +28,27 @@ final class SyntheticStore implements ChunkStore {
   final AtomicInteger reads = new AtomicInteger();
   final Set<Integer> corrupt = ConcurrentHashMap.newKeySet();
 
+  /** Elements of one {@code img} sample. */
+  static final int IMG_ELEMENTS = 4 * 5 * 3;
+
   SyntheticStore(String name, int numSamples, int chunkSize) {
-    List<FieldSpec> fields = List.of(new FieldSpec("id", DType.INT64),
-        new FieldSpec("rgb", DType.UINT8, 3));
+    this(name, numSamples, chunkSize, false);
+  }
+
+  SyntheticStore(String name, int numSamples, int chunkSize, boolean withImage) {
+    List<FieldSpec> fields = new ArrayList<>(List.of(new FieldSpec("id", DType.INT64),
+        new FieldSpec("rgb", DType.UINT8, 3)));
+    if (withImage) {
+      fields.add(new FieldSpec("img", DType.UINT8, 4, 5, 3));
+    }
+    long perSample = 11L + (withImage ? IMG_ELEMENTS : 0);
     List<ChunkInfo> chunks = new ArrayList<>();
     for (int c = 0, first = 0; first < numSamples; c++, first += chunkSize) {
       int n = Math.min(chunkSize, numSamples - first);
-      chunks.add(new ChunkInfo(c, "c" + c, first, n, 11L * n, 11L * n, 0, "none"));
+      chunks.add(new ChunkInfo(c, "c" + c, first, n, perSample * n, perSample * n, 0, "none"));
     }
-    manifest = new DatasetManifest(1, name, VERSION, fields, numSamples, 11L * numSamples,
-        11L * numSamples, chunks, "2026-01-01T00:00:00Z", null);
+    manifest = new DatasetManifest(1, name, VERSION, fields, numSamples, perSample * numSamples,
+        perSample * numSamples, chunks, "2026-01-01T00:00:00Z", null);
   }
 
   @Override
@@ -74,6 +86,14 @@ final class SyntheticStore implements ChunkStore {
       long id = c.firstSample() + i;
       for (int k = 0; k < 3; k++) {
         b.put((byte) (id * 3 + k));
+      }
+    }
+    if (dataset.fields().size() > 2) {
+      for (int i = 0; i < c.numSamples(); i++) {
+        long id = c.firstSample() + i;
+        for (int k = 0; k < IMG_ELEMENTS; k++) {
+          b.put((byte) (id * 7 + k));
+        }
       }
     }
     return b.flip();
