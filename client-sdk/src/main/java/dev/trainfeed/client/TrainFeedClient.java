@@ -7,10 +7,10 @@ import dev.trainfeed.proto.v1.GetDatasetRequest;
 import dev.trainfeed.proto.v1.ListDatasetsRequest;
 import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
-import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -96,7 +96,11 @@ public final class TrainFeedClient implements AutoCloseable {
     private List<String> targets = List.of();
     private List<ManagedChannel> channels = List.of();
     private ChannelCredentials credentials = InsecureChannelCredentials.create();
+    /** Default of {@link #flowControlWindow}: 8 MiB. */
+    public static final int DEFAULT_FLOW_CONTROL_WINDOW = 8 * MIB;
+
     private int maxInboundMessageBytes = 65 * MIB;
+    private int flowControlWindow = DEFAULT_FLOW_CONTROL_WINDOW;
     private String bearerToken;
     private int reconnectAttempts = 10;
     private Duration initialBackoff = Duration.ofMillis(100);
@@ -188,6 +192,22 @@ public final class TrainFeedClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Sets the initial HTTP/2 flow-control window of each connection and stream, in bytes: how
+     * much the server may send before this client acknowledges. Default {@link
+     * #DEFAULT_FLOW_CONTROL_WINDOW} (8 MiB), so that a multi-MiB batch is not cut into window-sized
+     * round trips; gRPC's bandwidth-delay tuning may still grow it.
+     *
+     * @param bytes 64 KiB (65536) to 1 GiB
+     */
+    public Builder flowControlWindow(int bytes) {
+      if (bytes < 64 << 10 || bytes > 1 << 30) {
+        throw new IllegalArgumentException("flowControlWindow must be 64 KiB..1 GiB, was " + bytes);
+      }
+      this.flowControlWindow = bytes;
+      return this;
+    }
+
     /** Connects without TLS; the default. */
     public Builder usePlaintext() {
       this.credentials = InsecureChannelCredentials.create();
@@ -270,7 +290,8 @@ public final class TrainFeedClient implements AutoCloseable {
       List<ManagedChannel> used = new ArrayList<>(channels);
       List<String> names = new ArrayList<>(targets);
       for (String target : targets) {
-        used.add(Grpc.newChannelBuilder(target, credentials)
+        used.add(NettyChannelBuilder.forTarget(target, credentials)
+            .initialFlowControlWindow(flowControlWindow)
             .maxInboundMessageSize(maxInboundMessageBytes).build());
       }
       if (!own) {

@@ -13,6 +13,7 @@ import dev.trainfeed.server.order.ResumeTokenCodec;
 import dev.trainfeed.server.store.DatasetManifest;
 import dev.trainfeed.server.store.LocalChunkStore;
 import dev.trainfeed.server.stream.ChunkSource;
+import dev.trainfeed.server.stream.DataPlaneBinding;
 import dev.trainfeed.server.stream.DataPlaneService;
 import dev.trainfeed.server.stream.StreamLimits;
 import io.grpc.Server;
@@ -49,6 +50,12 @@ public final class TrainFeedServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TrainFeedServer.class);
   /** The name health checks use for the data plane service. */
   public static final String SERVICE_NAME = "trainfeed.v1.DataPlane";
+  /**
+   * Initial HTTP/2 flow-control window of each connection, in bytes (8 MiB): what clients may
+   * send before the server acknowledges. Batches flow the other way, under the client's window
+   * (the SDK's default is the same 8 MiB); gRPC's bandwidth-delay tuning may grow either.
+   */
+  public static final int FLOW_CONTROL_WINDOW = 8 << 20;
 
   private final ServerOptions options;
   private final LocalChunkStore store;
@@ -104,8 +111,9 @@ public final class TrainFeedServer implements AutoCloseable {
     NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(o.bind(), o.port()))
         .executor(grpcPool)
         .maxInboundMessageSize(o.maxInboundMessageBytes())
+        .initialFlowControlWindow(FLOW_CONTROL_WINDOW)
         .intercept(new MetricCollectingServerInterceptor(registry))
-        .addService(service)
+        .addService(DataPlaneBinding.bind(service))
         .addService(health.getHealthService());
     if (o.reflection()) {
       b.addService(ProtoReflectionServiceV1.newInstance());

@@ -5,9 +5,11 @@ import dev.trainfeed.client.Batch;
 import dev.trainfeed.client.BatchIterator;
 import dev.trainfeed.client.ResumeToken;
 import dev.trainfeed.client.TrainFeedException;
+import dev.trainfeed.proto.v1.DataPlaneGrpc;
 import dev.trainfeed.proto.v1.StreamBatchesRequest;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.NoSuchElementException;
 import java.util.Optional;
@@ -51,7 +53,11 @@ public final class BatchStream implements BatchIterator {
   private void start() {
     ByteString token = lastToken.isEmpty() ? epochStartToken : lastToken;
     Call next = new Call();
-    replicas.stub().streamBatches(ProtoMapping.request(params, epoch, token), next);
+    DataPlaneGrpc.DataPlaneStub stub = replicas.stub();
+    // The stub's channel carries the interceptors and its options the message size limit.
+    ClientCalls.asyncServerStreamingCall(
+        stub.getChannel().newCall(AliasingBatchMarshaller.STREAM_BATCHES, stub.getCallOptions()),
+        ProtoMapping.request(params, epoch, token), next);
     // Publish only a started call; close() and this check see each other's writes (both volatile).
     call = next;
     if (closed) {

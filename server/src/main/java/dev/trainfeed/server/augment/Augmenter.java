@@ -52,7 +52,8 @@ public final class Augmenter {
     return augments(field) ? plan.outputSampleBytes() : field.sampleBytes();
   }
 
-  private boolean augments(FieldSpec field) {
+  /** Whether {@code field} is the one this augmentation transforms. */
+  public boolean augments(FieldSpec field) {
     return plan != null && plan.field().name().equals(field.name());
   }
 

@@ -1,9 +1,5 @@
 package dev.trainfeed.server.stream;
 
-import com.google.protobuf.UnsafeByteOperations;
-import dev.trainfeed.proto.v1.Batch;
-import dev.trainfeed.proto.v1.DType;
-import dev.trainfeed.proto.v1.Tensor;
 import dev.trainfeed.server.augment.Augmenter;
 import dev.trainfeed.server.order.EpochOrder;
 import dev.trainfeed.server.order.ResumeTokenCodec;
@@ -13,11 +9,13 @@ import dev.trainfeed.server.store.FieldSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Builds the batches of one stream: looks up each position's sample, copies its bytes out of the
- * decoded chunks into one contiguous array per field, and asks for the chunks ahead to be loaded.
+ * Builds the batches of one stream: looks up each position's sample, gathers slices of its bytes
+ * in the decoded chunks into one {@link TensorPayload} per field, and asks for the chunks ahead to
+ * be loaded.
  *
  * <p>The chunks of the current shuffle window stay referenced in a small working set, because a
  * window's samples are spread over all of its chunks; each is fetched from the cache once per pass.
@@ -65,30 +63,37 @@ final class BatchAssembler {
     this.lookaheadOrder = plan.order().cursor();
   }
 
-  /** The batch {@code index} of this stream's epoch. */
-  Batch assemble(long index) throws IOException {
+  /**
+   * The batch {@code index} of this stream's epoch. Its tensors are slices of the working set's
+   * chunk buffers, not copies: the marshaller copies them once, into the transport's buffers.
+   */
+  BatchPayload assemble(long index) throws IOException {
     DatasetManifest ds = plan.dataset();
     int n = plan.shard().batchLength(index);
     long first = plan.shard().firstPosition(index);
     prefetchThrough(first, first + n + lookaheadSamples);
 
     int[] fields = plan.fieldIndexes();
-    byte[][] out = new byte[fields.length][];
+    TensorPayload[] tensors = new TensorPayload[fields.length];
     long[] sampleBytes = new long[fields.length];
     for (int f = 0; f < fields.length; f++) {
-      sampleBytes[f] = ds.fields().get(fields[f]).sampleBytes();
-      out[f] = new byte[Math.toIntExact(sampleBytes[f] * n)];
+      FieldSpec spec = ds.fields().get(fields[f]);
+      sampleBytes[f] = spec.sampleBytes();
+      long[] shape = new long[spec.shape().length + 1];
+      shape[0] = n;
+      for (int d = 0; d < spec.shape().length; d++) {
+        shape[d + 1] = spec.shape()[d];
+      }
+      tensors[f] = new TensorPayload(spec.name(), spec.dtype().wireNumber(), shape);
     }
-    Batch.Builder batch = Batch.newBuilder().setIndex(index).setEpoch(plan.settings().epoch());
+    long[] ids = new long[n];
     boolean anyPadding = false;
     boolean[] padding = new boolean[n];
-    long[] ids = new long[n];
     for (int i = 0; i < n; i++) {
       long ext = first + i;
       padding[i] = plan.shard().isPadding(ext);
       anyPadding |= padding[i];
       long id = plan.order().sampleAt(plan.shard().orderPosition(ext));
-      batch.addSampleIds(id);
       ids[i] = id;
       int c = ds.chunkOf(id);
       ChunkInfo chunk = ds.chunks().get(c);
@@ -96,31 +101,21 @@ final class BatchAssembler {
       long inChunk = id - chunk.firstSample();
       for (int f = 0; f < fields.length; f++) {
         long src = ds.fieldOffset(chunk, fields[f]) + inChunk * sampleBytes[f];
-        bytes.get(Math.toIntExact(src), out[f], Math.toIntExact(i * sampleBytes[f]),
-            (int) sampleBytes[f]);
-      }
-    }
-    if (anyPadding) {
-      for (boolean p : padding) {
-        batch.addPadding(p);
+        tensors[f].add(bytes, Math.toIntExact(src), (int) sampleBytes[f]);
       }
     }
     for (int f = 0; f < fields.length; f++) {
       FieldSpec spec = ds.fields().get(fields[f]);
-      Augmenter.AugmentedField sent = plan.augmenter().apply(spec, ids, out[f]);
-      Tensor.Builder t = Tensor.newBuilder()
-          .setName(spec.name())
-          .setDtype(DType.forNumber(sent.dtype().wireNumber()))
-          .addShape(n);
-      for (long d : spec.shape()) {
-        t.addShape(d);
+      if (plan.augmenter().augments(spec)) {
+        // Augmented samples are new bytes: gather the slices once and transform them.
+        Augmenter.AugmentedField sent = plan.augmenter().apply(spec, ids, tensors[f].copyData());
+        tensors[f] = new TensorPayload(spec.name(), sent.dtype().wireNumber(),
+            tensors[f].shape()).add(ByteBuffer.wrap(sent.data()), 0, sent.data().length);
       }
-      // The array is ours alone from here on, so wrapping it without a copy is safe.
-      batch.addTensors(t.setData(UnsafeByteOperations.unsafeWrap(sent.data())));
     }
-    batch.setResumeToken(UnsafeByteOperations.unsafeWrap(
-        plan.settings().token(tokens, index + 1)));
-    return batch.build();
+    return new BatchPayload(index, plan.settings().epoch(), ids, List.of(tensors),
+        plan.settings().token(tokens, index + 1), new boolean[0],
+        anyPadding ? padding : new boolean[0]);
   }
 
   /** Drops the working set so that its chunks can be collected. */

@@ -1,27 +1,28 @@
 package dev.trainfeed.server.stream;
 
-import dev.trainfeed.proto.v1.Batch;
 import dev.trainfeed.server.metrics.ServerMetrics;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Sends one stream's batches under gRPC flow control: a batch is built only when the call is ready
  * to take it, so nothing queues without bound however slow the reader. One drain task at a time
  * runs on the stream executor; it yields after a few batches so streams share the executor fairly.
  */
-final class BatchStreamer implements Runnable {
+final class BatchStreamer<T> implements Runnable {
   /** Batches one drain task sends before giving the executor to other streams. */
   private static final int BATCHES_PER_TURN = 8;
 
   private final BatchAssembler assembler;
-  private final ServerCallStreamObserver<Batch> call;
+  private final ServerCallStreamObserver<T> call;
+  private final Function<BatchPayload, T> message;
   private final Executor executor;
   private final ServerMetrics metrics;
-  private final Consumer<BatchStreamer> onFinish;
+  private final Consumer<BatchStreamer<?>> onFinish;
   private final long endBatch;
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicBoolean finished = new AtomicBoolean();
@@ -29,10 +30,16 @@ final class BatchStreamer implements Runnable {
   private volatile Status abort;
   private long next;
 
-  BatchStreamer(StreamPlan plan, BatchAssembler assembler, ServerCallStreamObserver<Batch> call,
-      Executor executor, ServerMetrics metrics, Consumer<BatchStreamer> onFinish) {
+  /**
+   * @param message turns an assembled batch into what {@code call} sends: the payload itself
+   *     under {@link BatchMarshaller}, or the generated message under the generated binding
+   */
+  BatchStreamer(StreamPlan plan, BatchAssembler assembler, ServerCallStreamObserver<T> call,
+      Function<BatchPayload, T> message, Executor executor, ServerMetrics metrics,
+      Consumer<BatchStreamer<?>> onFinish) {
     this.assembler = assembler;
     this.call = call;
+    this.message = message;
     this.executor = executor;
     this.metrics = metrics;
     this.onFinish = onFinish;
@@ -83,9 +90,10 @@ final class BatchStreamer implements Runnable {
         if (!call.isReady() || sent == BATCHES_PER_TURN) {
           break;
         }
-        Batch batch = assembler.assemble(next);
-        call.onNext(batch);
-        metrics.batchSent(batch.getSerializedSize());
+        BatchPayload batch = assembler.assemble(next);
+        // gRPC marshals inside onNext, so the chunk slices are read before it returns.
+        call.onNext(message.apply(batch));
+        metrics.batchSent(batch.serializedSize());
         next++;
         sent++;
       }

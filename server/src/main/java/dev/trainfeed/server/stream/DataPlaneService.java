@@ -48,7 +48,7 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
   private final Executor streamExecutor;
   private final StreamLimits limits;
   private final AutoencoderModels autoencoders;
-  private final Set<BatchStreamer> active = ConcurrentHashMap.newKeySet();
+  private final Set<BatchStreamer<?>> active = ConcurrentHashMap.newKeySet();
   private final AtomicInteger streams = new AtomicInteger();
   private volatile boolean draining;
 
@@ -93,7 +93,7 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
   public void abortStreams() {
     Status s = Status.UNAVAILABLE.withDescription("server is shutting down; resume from the last "
         + "resume_token on another replica");
-    for (BatchStreamer b : active) {
+    for (BatchStreamer<?> b : active) {
       b.abort(s);
     }
   }
@@ -128,9 +128,26 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
     }
   }
 
+  /**
+   * The generated binding's {@code StreamBatches}: the same stream, each batch copied into a
+   * generated message. {@link DataPlaneBinding#bind} serves {@link #streamBatchPayloads} instead.
+   */
   @Override
   public void streamBatches(StreamBatchesRequest request, StreamObserver<Batch> response) {
-    ServerCallStreamObserver<Batch> call = (ServerCallStreamObserver<Batch>) response;
+    stream(request, (ServerCallStreamObserver<Batch>) response, BatchPayload::toProto);
+  }
+
+  /**
+   * {@code StreamBatches} for a call whose response marshaller is {@link BatchMarshaller}: batches
+   * go out as slices of the cached chunks, copied once into the transport's buffers.
+   */
+  public void streamBatchPayloads(StreamBatchesRequest request,
+      StreamObserver<BatchPayload> response) {
+    stream(request, (ServerCallStreamObserver<BatchPayload>) response, p -> p);
+  }
+
+  private <T> void stream(StreamBatchesRequest request, ServerCallStreamObserver<T> call,
+      java.util.function.Function<BatchPayload, T> message) {
     if (draining) {
       call.onError(Status.UNAVAILABLE.withDescription("server is shutting down; connect to "
           + "another replica").asRuntimeException());
@@ -152,8 +169,8 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
       return;
     }
     BatchAssembler assembler = new BatchAssembler(plan, chunks, tokens);
-    BatchStreamer streamer = new BatchStreamer(plan, assembler, call, streamExecutor, metrics,
-        s -> {
+    BatchStreamer<T> streamer = new BatchStreamer<>(plan, assembler, call, message,
+        streamExecutor, metrics, s -> {
           active.remove(s);
           streams.decrementAndGet();
         });

@@ -1,0 +1,370 @@
+package dev.trainfeed.demo;
+
+import dev.trainfeed.client.Batch;
+import dev.trainfeed.client.BatchIterator;
+import dev.trainfeed.client.DatasetInfo;
+import dev.trainfeed.client.Tensor;
+import dev.trainfeed.client.TrainFeedClient;
+import dev.trainfeed.server.TrainFeedServer;
+import dev.trainfeed.server.config.ServerOptions;
+import dev.trainfeed.server.config.Sizes;
+import dev.trainfeed.server.stream.StreamLimits;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code trainfeed bench}: reads a dataset through the Java SDK with K concurrent streams and
+ * prints one JSON line of throughput, batch latency, data stall and cache figures; with {@code
+ * --baseline} also the rate of a plain gRPC byte stream of the same message size, measured in the
+ * same process right after. Without {@code --target} it ingests a synthetic dataset into a
+ * temporary directory and starts a local server, so one command measures everything.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Measure streaming throughput through the Java SDK; prints one JSON line.")
+final class BenchCommand implements Callable<Integer> {
+  private static final String STALL = "trainfeed_stream_stall_seconds_total";
+  private static final String HITS = "trainfeed_cache_hits_total";
+  private static final String MISSES = "trainfeed_cache_misses_total";
+  private static final String CAPACITY = "trainfeed_cache_capacity_bytes";
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--target", paramLabel = "HOST:PORT",
+      description = "Server to read from; when absent, an embedded server over a synthetic "
+          + "dataset is started (--embedded).")
+  String target;
+
+  @Option(names = "--embedded", description = "Ingest a synthetic dataset into a temporary "
+      + "directory and serve it locally (the default without --target).")
+  boolean embedded;
+
+  @Option(names = "--metrics", paramLabel = "HOST:PORT", description = "Server's Prometheus "
+      + "endpoint; default: the embedded server's, or the target host on port 9464.")
+  String metrics;
+
+  @Option(names = "--dataset", defaultValue = "bench",
+      description = "Dataset to read (default: ${DEFAULT-VALUE}).")
+  String dataset;
+
+  @Option(names = "--dataset-bytes", defaultValue = "256m", paramLabel = "BYTES",
+      description = "Embedded: size of the synthetic dataset (default: ${DEFAULT-VALUE}).")
+  String datasetBytes;
+
+  @Option(names = "--sample-bytes", defaultValue = "3072", description = "Embedded: bytes of "
+      + "the uint8 image field of one sample, besides an int64 label (default: ${DEFAULT-VALUE}).")
+  int sampleBytes;
+
+  @Option(names = "--chunk-size", defaultValue = "4m", paramLabel = "BYTES",
+      description = "Embedded: chunk size at ingest (default: ${DEFAULT-VALUE}).")
+  String chunkSize;
+
+  @Option(names = "--cache-size", paramLabel = "BYTES", description = "Embedded: cache bound "
+      + "(default: the dataset size plus a quarter plus 64m, so that the cache holds it all).")
+  String cacheSize;
+
+  @Option(names = "--epochs", defaultValue = "2",
+      description = "Measured epochs per stream (default: ${DEFAULT-VALUE}).")
+  int epochs;
+
+  @Option(names = "--warmup-epochs", defaultValue = "1", description = "Epochs read before "
+      + "measuring, to fill the cache and warm the JIT (default: ${DEFAULT-VALUE}).")
+  int warmupEpochs;
+
+  @Option(names = "--streams", defaultValue = "1", description = "Concurrent streams K; stream "
+      + "k reads rank k of world size K, so together they read each epoch once "
+      + "(default: ${DEFAULT-VALUE}).")
+  int streams;
+
+  @Option(names = "--batch-size", defaultValue = "512",
+      description = "Samples per batch (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--prefetch", defaultValue = "4",
+      description = "Batches each stream requests ahead (default: ${DEFAULT-VALUE}).")
+  int prefetch;
+
+  @Option(names = "--no-shuffle", description = "Read in stored order instead of shuffled.")
+  boolean noShuffle;
+
+  @Option(names = "--fields", split = ",", paramLabel = "NAME",
+      description = "Fields to read (default: all).")
+  List<String> fields = new ArrayList<>();
+
+  @Option(names = "--baseline", description = "Also measure a plain gRPC byte stream of the "
+      + "same message size in this process and report vs_baseline.")
+  boolean baseline;
+
+  @Option(names = "--quiet", description = "No progress on stderr.")
+  boolean quiet;
+
+  @Override
+  public Integer call() throws Exception {
+    if (streams < 1 || epochs < 1 || warmupEpochs < 0 || batchSize < 1 || prefetch < 1) {
+      throw new IllegalArgumentException("--streams, --epochs, --batch-size and --prefetch must "
+          + "be at least 1 and --warmup-epochs at least 0");
+    }
+    if (target != null && embedded) {
+      throw new IllegalArgumentException("use either --target or --embedded, not both");
+    }
+    if (target == null) {
+      return embedded();
+    }
+    String metricsAt = metrics != null ? metrics
+        : target.substring(0, target.lastIndexOf(':') + 1) + "9464";
+    return measure(target, metricsAt);
+  }
+
+  private int embedded() throws Exception {
+    Path dir = Files.createTempDirectory("trainfeed-bench");
+    try {
+      long bytes = Sizes.parseBytes(datasetBytes);
+      progress("bench: ingesting a synthetic dataset of %s (%d-byte samples) into %s",
+          Sizes.human(bytes), sampleBytes, dir);
+      SyntheticDataset.create(dir, dataset, bytes, sampleBytes, Sizes.parseBytes(chunkSize), 1);
+      long cache = cacheSize != null ? Sizes.parseBytes(cacheSize) : bytes + bytes / 4 + (64 << 20);
+      ServerOptions options = new ServerOptions(dir, "127.0.0.1", 0, 0, cache,
+          dir.resolve("cache").resolve("chunks.cmap"), dir.resolve("resume.key"),
+          StreamLimits.DEFAULTS.maxBatchBytes(), 256, 2, Math.max(2, streams),
+          Duration.ofSeconds(2), false, 4 << 20);
+      try (TrainFeedServer server = TrainFeedServer.start(options)) {
+        return measure("127.0.0.1:" + server.port(), "127.0.0.1:" + server.metricsPort());
+      }
+    } finally {
+      deleteTree(dir);
+    }
+  }
+
+  private int measure(String at, String metricsAt) throws Exception {
+    try (TrainFeedClient client = TrainFeedClient.builder().target(at).build()) {
+      DatasetInfo info = client.dataset(dataset);
+      progress("bench: %s@%s, %d samples in %d chunks, %s decoded; %d stream(s), batch %d",
+          info.name(), info.version(), info.numSamples(), info.numChunks(),
+          Sizes.human(info.sizeBytes()), streams, batchSize);
+      if (warmupEpochs > 0) {
+        progress("bench: warm-up, %d epoch(s)", warmupEpochs);
+        read(client, 0, warmupEpochs, null);
+      }
+      PrometheusScrape before = scrape(metricsAt);
+      Totals totals = new Totals();
+      long start = System.nanoTime();
+      long cpu0 = processCpuNanos();
+      long[] latencies = read(client, warmupEpochs, epochs, totals);
+      double wall = (System.nanoTime() - start) / 1e9;
+      double cpu = (processCpuNanos() - cpu0) / 1e9;
+      PrometheusScrape after = scrape(metricsAt);
+
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("samples_per_s", totals.samples.get() / wall);
+      json.put("bytes_per_s", totals.bytes.get() / wall);
+      Arrays.sort(latencies);
+      json.put("p50_ms", percentile(latencies, 0.50) / 1e6);
+      json.put("p99_ms", percentile(latencies, 0.99) / 1e6);
+      json.put("stall_fraction", delta(before, after, STALL) / (wall * streams));
+      double hits = delta(before, after, HITS);
+      double misses = delta(before, after, MISSES);
+      json.put("hit_ratio", hits + misses > 0 ? hits / (hits + misses) : Double.NaN);
+      double capacity = after == null ? Double.NaN : after.value(CAPACITY);
+      json.put("hit_ceiling", info.sizeBytes() == 0 ? 1.0
+          : Math.min(1.0, capacity / info.sizeBytes()));
+      long batches = totals.batches.get();
+      json.put("batches", batches);
+      json.put("batch_bytes", batches == 0 ? 0 : totals.bytes.get() / batches);
+      json.put("seconds", wall);
+      json.put("streams", streams);
+      // CPU seconds of this process (client and any embedded server) per GB moved: unlike the
+      // rates, it holds steady on a machine whose cores other work also uses.
+      json.put("cpu_s_per_gb", cpu / (totals.bytes.get() / 1e9));
+      if (baseline) {
+        int messageBytes = (int) Math.max(1, totals.bytes.get() / Math.max(1, batches));
+        progress("bench: baseline, %d plain gRPC messages of %d bytes", batches, messageBytes);
+        long baselineCpu0 = processCpuNanos();
+        ByteStreamBaseline.Result b = ByteStreamBaseline.run(Math.max(1, batches), messageBytes,
+            prefetch, TrainFeedClient.Builder.DEFAULT_FLOW_CONTROL_WINDOW,
+            StreamLimits.DEFAULTS.onReadyThresholdBytes());
+        json.put("baseline_bytes_per_s", b.bytesPerSecond());
+        json.put("vs_baseline", (totals.bytes.get() / wall) / b.bytesPerSecond());
+        json.put("baseline_cpu_s_per_gb",
+            (processCpuNanos() - baselineCpu0) / 1e9 / (b.bytes() / 1e9));
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      out.println(toJson(json));
+      out.flush();
+      return 0;
+    }
+  }
+
+  /** Counters of the measured phase, shared by the streams' threads. */
+  private static final class Totals {
+    final AtomicLong samples = new AtomicLong();
+    final AtomicLong bytes = new AtomicLong();
+    final AtomicLong batches = new AtomicLong();
+  }
+
+  /**
+   * Reads {@code count} epochs from {@code firstEpoch} on K threads, one stream each; returns the
+   * nanoseconds each {@code next()} waited when {@code totals} is given (the measured phase).
+   */
+  private long[] read(TrainFeedClient client, long firstEpoch, int count, Totals totals)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(streams, r -> {
+      Thread t = new Thread(r, "bench-stream");
+      t.setDaemon(true);
+      return t;
+    });
+    ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "bench-progress");
+      t.setDaemon(true);
+      return t;
+    });
+    AtomicLong moved = new AtomicLong();
+    long start = System.nanoTime();
+    ticker.scheduleAtFixedRate(() -> progress("bench: %s read, %.0f MB/s",
+        Sizes.human(moved.get()), moved.get() / ((System.nanoTime() - start) / 1e9) / 1e6),
+        1, 1, TimeUnit.SECONDS);
+    try {
+      List<Future<long[]>> results = new ArrayList<>();
+      for (int k = 0; k < streams; k++) {
+        int rank = k;
+        results.add(pool.submit(() -> readStream(client, rank, firstEpoch, count, totals, moved)));
+      }
+      List<long[]> all = new ArrayList<>();
+      for (Future<long[]> f : results) {
+        all.add(f.get());
+      }
+      return all.stream().flatMapToLong(Arrays::stream).toArray();
+    } finally {
+      ticker.shutdownNow();
+      pool.shutdownNow();
+    }
+  }
+
+  private long[] readStream(TrainFeedClient client, int rank, long firstEpoch, int count,
+      Totals totals, AtomicLong moved) {
+    var builder = client.batches(dataset).batchSize(batchSize).epoch(firstEpoch).epochs(count)
+        .shard(rank, streams).prefetch(prefetch);
+    if (!noShuffle) {
+      builder.shuffle(1);
+    }
+    if (!fields.isEmpty()) {
+      builder.fields(fields.toArray(new String[0]));
+    }
+    long[] waits = new long[1024];
+    int n = 0;
+    try (BatchIterator it = builder.open()) {
+      while (true) {
+        long t0 = System.nanoTime();
+        if (!it.hasNext()) {
+          break;
+        }
+        Batch b = it.next();
+        long waited = System.nanoTime() - t0;
+        long bytes = 0;
+        for (Tensor t : b.tensors()) {
+          bytes += t.asByteBuffer().remaining();
+        }
+        moved.addAndGet(bytes);
+        if (totals != null) {
+          totals.samples.addAndGet(b.size());
+          totals.bytes.addAndGet(bytes);
+          totals.batches.incrementAndGet();
+          if (n == waits.length) {
+            waits = Arrays.copyOf(waits, n * 2);
+          }
+          waits[n++] = waited;
+        }
+      }
+    }
+    return Arrays.copyOf(waits, n);
+  }
+
+  private static long processCpuNanos() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun
+        ? sun.getProcessCpuTime() : -1;
+  }
+
+  private PrometheusScrape scrape(String hostPort) {
+    try {
+      return PrometheusScrape.of(hostPort);
+    } catch (IOException e) {
+      progress("bench: cannot read metrics at %s (%s); stall_fraction, hit_ratio and hit_ceiling "
+          + "will be null; pass --metrics HOST:PORT", hostPort, e.getMessage());
+      return null;
+    }
+  }
+
+  private static double delta(PrometheusScrape before, PrometheusScrape after, String name) {
+    if (before == null || after == null) {
+      return Double.NaN;
+    }
+    double b = before.value(name);
+    double a = after.value(name);
+    // A counter not yet registered before the run started at zero.
+    return (Double.isNaN(a) ? 0 : a) - (Double.isNaN(b) ? 0 : b);
+  }
+
+  private static double percentile(long[] sorted, double p) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int i = (int) Math.ceil(p * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+
+  /** One line of JSON; NaN (a figure that could not be measured) is written as null. */
+  static String toJson(Map<String, Object> values) {
+    StringBuilder s = new StringBuilder("{");
+    for (Map.Entry<String, Object> e : values.entrySet()) {
+      if (s.length() > 1) {
+        s.append(", ");
+      }
+      s.append('"').append(e.getKey()).append("\": ");
+      Object v = e.getValue();
+      if (v instanceof Double d) {
+        s.append(d.isNaN() || d.isInfinite() ? "null" : String.format(Locale.ROOT,
+            Math.abs(d) >= 1000 ? "%.0f" : "%.4f", d));
+      } else {
+        s.append(v);
+      }
+    }
+    return s.append('}').toString();
+  }
+
+  private void progress(String format, Object... args) {
+    if (!quiet) {
+      PrintWriter err = spec.commandLine().getErr();
+      err.println(String.format(Locale.ROOT, format, args));
+      err.flush();
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (var paths = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
