@@ -74,9 +74,9 @@ class SecurityIT {
     Files.copy(TestCerts.keyOf(first), key);
     Path tokens = dir.resolve("tokens.txt");
     Files.writeString(tokens, "# test tokens\nall-token\nids-token   ids  # only ids\n");
-    try (ServerProcess s = ServerProcess.start(data, 0, "--cache-size", "4m", "--tls-cert", cert.toString(),
-        "--tls-key", key.toString(), "--auth-tokens", tokens.toString(),
-        "--credentials-reload-period", "200ms")) {
+    try (ServerProcess s = ServerProcess.start(data, 0, "--cache-size", "4m",
+        "--tls-cert", cert.toString(), "--tls-key", key.toString(),
+        "--auth-tokens", tokens.toString(), "--credentials-reload-period", "200ms")) {
       // Plaintext clients get nowhere.
       ManagedChannel plain = NettyChannelBuilder.forTarget(s.target()).usePlaintext().build();
       try {
@@ -161,8 +161,9 @@ class SecurityIT {
     Path server = TestCerts.issue(dir, "server", ca);
     Path client = TestCerts.issue(dir, "client", ca);
     Path stranger = TestCerts.issue(dir, "stranger", otherCa);
-    try (ServerProcess s = ServerProcess.start(data, 0, "--cache-size", "4m", "--tls-cert", server.toString(),
-        "--tls-key", TestCerts.keyOf(server).toString(), "--tls-client-ca", ca.toString())) {
+    try (ServerProcess s = ServerProcess.start(data, 0, "--cache-size", "4m",
+        "--tls-cert", server.toString(), "--tls-key", TestCerts.keyOf(server).toString(),
+        "--tls-client-ca", ca.toString())) {
       try (TrainFeedClient noCert = sdk(s).tls(ca).build()) {
         assertThat(failure(noCert::datasets)).isEqualTo(TrainFeedException.Code.UNAVAILABLE);
       }

@@ -93,7 +93,7 @@ public record SecurityOptions(
     return tlsCert != null;
   }
 
-  /** A copy with TLS files set; {@code clientCa} may be null for TLS without client certificates. */
+  /** A copy with TLS files set; {@code clientCa} null means TLS without client certificates. */
   public SecurityOptions withTls(Path cert, Path key, Path clientCa) {
     return new SecurityOptions(cert, key, clientCa, authTokens, reloadPeriod,
         maxStreamsPerConnection, maxConnectionAge, maxConnectionAgeGrace, permitKeepAliveTime,
