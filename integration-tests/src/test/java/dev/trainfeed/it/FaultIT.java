@@ -118,9 +118,6 @@ class FaultIT {
       }
     });
     readAll(data);
-    // Emptied entirely.
-    damage(cacheDir, (file, size) -> Files.write(file, new byte[0]));
-    readAll(data);
   }
 
   @Test
@@ -133,7 +130,7 @@ class FaultIT {
     TestData.writeSource(src, newN);
     Random rng = new Random(7);
     int finished = 0;
-    for (int attempt = 0; attempt < 5; attempt++) {
+    for (int attempt = 0; attempt < 4; attempt++) {
       Process p = javaMain("ingest", "--data-dir", data.toString(), "--name", "big", "--npy",
           src.toString(), "--chunk-size", "4k", "--quiet");
       Thread.sleep(rng.nextInt(2500));
@@ -162,7 +159,7 @@ class FaultIT {
         }
       }
       assertThat(seen).isEqualTo(expected);
-      assertThat(finished).as("kills that came after the ingest finished").isLessThan(5);
+      assertThat(finished).as("kills that came after the ingest finished").isLessThan(4);
     }
   }
 

@@ -158,7 +158,8 @@ class LoadAndAbuseIT {
       } while (line != null && !line.equals("stalled"));
       assertThat(line).as("the client process got its first batch").isEqualTo("stalled");
     }
-    assertThat(Metrics.value(server, "trainfeed_streams_active", "")).isPositive();
+    // (The epoch is small enough to fit the transport's buffers, so the server side may already
+    // have finished sending; what matters is that nothing stays behind once the clients are gone.)
     client.destroyForcibly();
     client.waitFor(30, TimeUnit.SECONDS);
     stalled.shutdownNow();

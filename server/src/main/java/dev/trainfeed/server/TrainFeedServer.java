@@ -10,6 +10,7 @@ import dev.trainfeed.server.metrics.MetricsHttpServer;
 import dev.trainfeed.server.metrics.ServerMetrics;
 import dev.trainfeed.server.order.ResumeKeyring;
 import dev.trainfeed.server.order.ResumeTokenCodec;
+import dev.trainfeed.server.security.MalformedRequests;
 import dev.trainfeed.server.security.SecurityOptions;
 import dev.trainfeed.server.security.TransportSecurity;
 import dev.trainfeed.server.store.DatasetManifest;
@@ -113,7 +114,7 @@ public final class TrainFeedServer implements AutoCloseable {
         .executor(grpcPool)
         .maxInboundMessageSize(o.maxInboundMessageBytes())
         .intercept(new MetricCollectingServerInterceptor(registry))
-        .addService(service)
+        .addService(MalformedRequests.guard(service.bindService()))
         .addService(health.getHealthService());
     if (o.reflection()) {
       b.addService(ProtoReflectionServiceV1.newInstance());
