@@ -10,8 +10,12 @@ import io.grpc.ClientInterceptor;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -95,10 +99,14 @@ public final class TrainFeedClient implements AutoCloseable {
 
     private List<String> targets = List.of();
     private List<ManagedChannel> channels = List.of();
-    private ChannelCredentials credentials = InsecureChannelCredentials.create();
     /** Default of {@link #flowControlWindow}: 8 MiB. */
     public static final int DEFAULT_FLOW_CONTROL_WINDOW = 8 * MIB;
 
+    private boolean tls;
+    private Path caCert;
+    private Path clientCertChain;
+    private Path clientKey;
+    private String authority;
     private int maxInboundMessageBytes = 65 * MIB;
     private int flowControlWindow = DEFAULT_FLOW_CONTROL_WINDOW;
     private String bearerToken;
@@ -208,10 +216,90 @@ public final class TrainFeedClient implements AutoCloseable {
       return this;
     }
 
-    /** Connects without TLS; the default. */
+    /** Connects without TLS; the default. Forgets earlier TLS settings. */
     public Builder usePlaintext() {
-      this.credentials = InsecureChannelCredentials.create();
+      this.tls = false;
+      this.caCert = null;
+      this.clientCertChain = null;
+      this.clientKey = null;
       return this;
+    }
+
+    /** Connects with TLS, trusting the certificate authorities of the Java runtime. */
+    public Builder tls() {
+      this.tls = true;
+      this.caCert = null;
+      return this;
+    }
+
+    /**
+     * Connects with TLS, trusting only the certificate authorities in {@code caCert}, such as a
+     * private CA that signed the server's certificate.
+     *
+     * @param caCert readable PEM file of one or more CA certificates
+     */
+    public Builder tls(Path caCert) {
+      this.caCert = readable(caCert, "caCert");
+      this.tls = true;
+      return this;
+    }
+
+    /**
+     * Presents a client certificate, for servers that require mutual TLS ({@code
+     * --tls-client-ca}). Turns TLS on (trusting the runtime's CAs unless {@link #tls(Path)} names
+     * others).
+     *
+     * @param certChain readable PEM certificate chain, the client's certificate first
+     * @param privateKey readable unencrypted PKCS#8 PEM key ({@code BEGIN PRIVATE KEY})
+     */
+    public Builder clientCertificate(Path certChain, Path privateKey) {
+      this.clientCertChain = readable(certChain, "certChain");
+      this.clientKey = readable(privateKey, "privateKey");
+      this.tls = true;
+      return this;
+    }
+
+    /**
+     * Checks the server's certificate against {@code authority} instead of the target's host
+     * name, for servers reached by an address their certificate does not name; default none.
+     *
+     * @param authority a host name in the server's certificate, like {@code "trainfeed.internal"}
+     */
+    public Builder overrideAuthority(String authority) {
+      if (authority == null || authority.isBlank()
+          || authority.chars().anyMatch(Character::isWhitespace)) {
+        throw new IllegalArgumentException("overrideAuthority needs a host name without spaces,"
+            + " like \"trainfeed.internal\", was \"" + authority + "\"");
+      }
+      this.authority = authority;
+      return this;
+    }
+
+    private static Path readable(Path file, String what) {
+      if (file == null || !Files.isReadable(file) || Files.isDirectory(file)) {
+        throw new IllegalArgumentException(what + " must be a readable PEM file, was " + file);
+      }
+      return file;
+    }
+
+    private ChannelCredentials credentials() {
+      if (!tls) {
+        return InsecureChannelCredentials.create();
+      }
+      TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
+      try {
+        if (caCert != null) {
+          b.trustManager(caCert.toFile());
+        }
+        if (clientCertChain != null) {
+          b.keyManager(clientCertChain.toFile(), clientKey.toFile());
+        }
+      } catch (IOException | RuntimeException e) {
+        throw new IllegalArgumentException("cannot read the TLS files (" + e.getMessage() + "):"
+            + " tls(caCert) needs PEM certificates, clientCertificate(...) a PEM chain and an"
+            + " unencrypted PKCS#8 PEM key", e);
+      }
+      return b.build();
     }
 
     /**
@@ -289,10 +377,15 @@ public final class TrainFeedClient implements AutoCloseable {
       }
       List<ManagedChannel> used = new ArrayList<>(channels);
       List<String> names = new ArrayList<>(targets);
+      ChannelCredentials credentials = own ? credentials() : null;
       for (String target : targets) {
-        used.add(NettyChannelBuilder.forTarget(target, credentials)
+        NettyChannelBuilder channel = NettyChannelBuilder.forTarget(target, credentials)
             .initialFlowControlWindow(flowControlWindow)
-            .maxInboundMessageSize(maxInboundMessageBytes).build());
+            .maxInboundMessageSize(maxInboundMessageBytes);
+        if (authority != null) {
+          channel.overrideAuthority(authority);
+        }
+        used.add(channel.build());
       }
       if (!own) {
         channels.forEach(c -> names.add(c.authority()));

@@ -116,6 +116,11 @@ final class ServerProcess implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** The server's process id (for /proc inspection). */
+  long pid() {
+    return process.pid();
+  }
+
   boolean isAlive() {
     return process.isAlive();
   }

@@ -10,6 +10,9 @@ import dev.trainfeed.server.metrics.MetricsHttpServer;
 import dev.trainfeed.server.metrics.ServerMetrics;
 import dev.trainfeed.server.order.ResumeKeyring;
 import dev.trainfeed.server.order.ResumeTokenCodec;
+import dev.trainfeed.server.security.MalformedRequests;
+import dev.trainfeed.server.security.SecurityOptions;
+import dev.trainfeed.server.security.TransportSecurity;
 import dev.trainfeed.server.store.DatasetManifest;
 import dev.trainfeed.server.store.LocalChunkStore;
 import dev.trainfeed.server.stream.ChunkSource;
@@ -68,10 +71,13 @@ public final class TrainFeedServer implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final Server grpc;
   private final MetricsHttpServer metricsHttp;
+  private final TransportSecurity security;
   private boolean closed;
 
-  private TrainFeedServer(ServerOptions o) throws IOException {
+  private TrainFeedServer(ServerOptions o, SecurityOptions so) throws IOException {
     this.options = o;
+    // First, so that unreadable TLS or token files stop the start before anything is opened.
+    this.security = TransportSecurity.start(so);
     this.store = new LocalChunkStore(o.dataDir());
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
@@ -87,8 +93,11 @@ public final class TrainFeedServer implements AutoCloseable {
     this.loaderPool = Executors.newFixedThreadPool(o.loaderThreads(), daemon("trainfeed-loader"));
     this.streamPool = Executors.newFixedThreadPool(o.streamThreads(), daemon("trainfeed-stream"));
     // gRPC callbacks are short; a bounded pool with a bounded queue keeps a flood from piling up.
-    this.grpcPool = new ThreadPoolExecutor(4, 64, 60, TimeUnit.SECONDS,
+    // Core = max: a ThreadPoolExecutor only grows past its core size once the queue is full.
+    ThreadPoolExecutor grpcThreads = new ThreadPoolExecutor(64, 64, 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(4096), daemon("trainfeed-grpc"));
+    grpcThreads.allowCoreThreadTimeOut(true);
+    this.grpcPool = grpcThreads;
     ServerMetrics metrics = new ServerMetrics(registry);
     ChunkLoader loader = new ChunkLoader(store, cache, loaderPool, registry);
     ChunkSource source = new ChunkSource() {
@@ -108,12 +117,12 @@ public final class TrainFeedServer implements AutoCloseable {
     this.service = new DataPlaneService(store, source, tokens, metrics, streamPool,
         new StreamLimits(o.maxBatchBytes(), o.maxStreams(),
             StreamLimits.DEFAULTS.onReadyThresholdBytes()));
-    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(o.bind(), o.port()))
+    NettyServerBuilder b = security.serverBuilder(new InetSocketAddress(o.bind(), o.port()))
         .executor(grpcPool)
         .maxInboundMessageSize(o.maxInboundMessageBytes())
         .initialFlowControlWindow(FLOW_CONTROL_WINDOW)
         .intercept(new MetricCollectingServerInterceptor(registry))
-        .addService(DataPlaneBinding.bind(service))
+        .addService(MalformedRequests.guard(DataPlaneBinding.bind(service)))
         .addService(health.getHealthService());
     if (o.reflection()) {
       b.addService(ProtoReflectionServiceV1.newInstance());
@@ -134,7 +143,16 @@ public final class TrainFeedServer implements AutoCloseable {
 
   /** Starts a server with {@code options}; it serves once this returns. */
   public static TrainFeedServer start(ServerOptions options) throws IOException {
-    TrainFeedServer s = new TrainFeedServer(options);
+    return start(options, SecurityOptions.DEFAULTS);
+  }
+
+  /**
+   * Starts a server with {@code options} and the transport security, tokens and connection
+   * limits of {@code security}; it serves once this returns.
+   */
+  public static TrainFeedServer start(ServerOptions options, SecurityOptions security)
+      throws IOException {
+    TrainFeedServer s = new TrainFeedServer(options, security);
     log.info("TrainFeed serving on port {} (metrics port {}), data {}, cache {} at {}", s.port(),
         s.metricsPort(), options.dataDir(), Sizes.human(options.cacheSizeBytes()),
         options.cacheFile());
@@ -226,5 +244,6 @@ public final class TrainFeedServer implements AutoCloseable {
       log.warn("closing the store", e);
     }
     registry.close();
+    security.close();
   }
 }

@@ -65,6 +65,11 @@ public final class ChunkLoader {
   public static final String CHUNK_LOAD = "trainfeed.chunk.load";
   /** Gauge of cached bytes; Prometheus {@code trainfeed_cache_size_bytes}. */
   public static final String CACHE_SIZE = "trainfeed.cache.size";
+  /**
+   * Counter of stored chunks that failed their checksum or could not be decoded, tagged with the
+   * dataset name; Prometheus {@code trainfeed_chunk_corruptions_total{dataset}}.
+   */
+  public static final String CORRUPTIONS = "trainfeed.chunk.corruptions";
   /** Gauge of the cache bound; Prometheus {@code trainfeed_cache_capacity_bytes}. */
   public static final String CACHE_CAPACITY = "trainfeed.cache.capacity";
 
@@ -78,6 +83,7 @@ public final class ChunkLoader {
   private final Counter misses;
   private final Counter storeReadBytes;
   private final Timer chunkLoad;
+  private final MeterRegistry registry;
 
   /**
    * Creates a loader timed by {@link System#nanoTime()}.
@@ -102,7 +108,7 @@ public final class ChunkLoader {
     this.cache = Objects.requireNonNull(cache, "cache");
     this.loaderPool = Objects.requireNonNull(loaderPool, "loaderPool");
     this.nanoTicker = Objects.requireNonNull(nanoTicker, "nanoTicker");
-    Objects.requireNonNull(registry, "registry");
+    this.registry = Objects.requireNonNull(registry, "registry");
     this.hits = Counter.builder(HITS)
         .description("Chunk accesses served by the cache")
         .register(registry);
@@ -249,6 +255,11 @@ public final class ChunkLoader {
       inFlight.remove(key, target);
       target.complete(bytes.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
     } catch (Throwable t) {
+      if (t instanceof ChunkCorruptedException) {
+        Counter.builder(CORRUPTIONS).tag("dataset", ds.name())
+            .description("Stored chunks that failed their checksum or could not be decoded")
+            .register(registry).increment();
+      }
       inFlight.remove(key, target);
       target.completeExceptionally(t);
       if (t instanceof Error) {

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
@@ -85,6 +86,8 @@ final class ServeCommand implements Callable<Integer> {
       description = "Largest request message (default: ${DEFAULT-VALUE}).")
   long maxInboundMessageBytes;
 
+  @Mixin SecurityFlags security;
+
   @Option(names = "--print-config",
       description = "Print the effective configuration and exit.")
   boolean printConfig;
@@ -103,6 +106,7 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ServerOptions o = options();
+    security.options(); // validates the security flags before anything starts
     if (printConfig) {
       for (OptionSpec opt : spec.options()) {
         if (opt.longestName().equals("--help") || opt.longestName().equals("--version")
@@ -114,7 +118,7 @@ final class ServeCommand implements Callable<Integer> {
       }
       return 0;
     }
-    TrainFeedServer server = TrainFeedServer.start(o);
+    TrainFeedServer server = TrainFeedServer.start(o, security.options());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();

@@ -19,6 +19,7 @@ import dev.trainfeed.server.order.InvalidResumeTokenException;
 import dev.trainfeed.server.order.ResumeTokenCodec;
 import dev.trainfeed.server.order.ShardPlan;
 import dev.trainfeed.server.order.StreamSettings;
+import dev.trainfeed.server.security.DatasetAccess;
 import dev.trainfeed.server.store.ChunkStore;
 import dev.trainfeed.server.store.DatasetManifest;
 import dev.trainfeed.server.store.DatasetNames;
@@ -108,8 +109,11 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
       StreamObserver<ListDatasetsResponse> response) {
     try {
       ListDatasetsResponse.Builder b = ListDatasetsResponse.newBuilder();
+      DatasetAccess access = DatasetAccess.current();
       for (DatasetManifest m : store.list()) {
-        b.addDatasets(DatasetInfos.toProto(m));
+        if (access.allows(m.name())) {
+          b.addDatasets(DatasetInfos.toProto(m));
+        }
       }
       response.onNext(b.build());
       response.onCompleted();
@@ -121,6 +125,8 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
   @Override
   public void getDataset(GetDatasetRequest request, StreamObserver<DatasetInfo> response) {
     try {
+      // Checked before the lookup, so a caller learns nothing about datasets it may not read.
+      DatasetAccess.current().check(DatasetNames.parseRef(request.getName())[0]);
       response.onNext(DatasetInfos.toProto(store.resolve(request.getName())));
       response.onCompleted();
     } catch (Throwable t) {
@@ -202,6 +208,7 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
   /** Validates a request against the contract and the dataset, and works out what to send. */
   StreamPlan plan(StreamBatchesRequest r) throws Exception {
     String[] ref = DatasetNames.parseRef(r.getDataset());
+    DatasetAccess.current().check(ref[0]);
     if (r.getBatchSize() == 0) {
       throw Errors.invalid("batch_size must be at least 1");
     }
