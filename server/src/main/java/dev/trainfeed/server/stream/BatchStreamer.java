@@ -111,6 +111,7 @@ final class BatchStreamer implements Runnable {
 
   private void finish() {
     if (finished.compareAndSet(false, true)) {
+      assembler.endLookahead();
       metrics.streamClosed();
       onFinish.accept(this);
     }
