@@ -2,8 +2,10 @@ package dev.trainfeed.server;
 
 import dev.trainfeed.server.cache.ChronicleChunkCache;
 import dev.trainfeed.server.cache.ChunkCache;
-import dev.trainfeed.server.cache.ChunkKey;
 import dev.trainfeed.server.cache.ChunkLoader;
+import dev.trainfeed.server.cache.ChunkPrefetcher;
+import dev.trainfeed.server.cache.ClairvoyantEvictionPolicy;
+import dev.trainfeed.server.cache.StreamDemand;
 import dev.trainfeed.server.config.ServerOptions;
 import dev.trainfeed.server.config.Sizes;
 import dev.trainfeed.server.metrics.MetricsHttpServer;
@@ -13,7 +15,6 @@ import dev.trainfeed.server.order.ResumeTokenCodec;
 import dev.trainfeed.server.security.MalformedRequests;
 import dev.trainfeed.server.security.SecurityOptions;
 import dev.trainfeed.server.security.TransportSecurity;
-import dev.trainfeed.server.store.DatasetManifest;
 import dev.trainfeed.server.store.LocalChunkStore;
 import dev.trainfeed.server.stream.ChunkSource;
 import dev.trainfeed.server.stream.DataPlaneBinding;
@@ -86,9 +87,12 @@ public final class TrainFeedServer implements AutoCloseable {
     new ClassLoaderMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     ResumeTokenCodec tokens = new ResumeTokenCodec(ResumeKeyring.loadOrCreate(o.resumeKeyFile()));
+    // The policy and the prefetcher share one view of every active stream's future.
+    StreamDemand demand = new StreamDemand();
     this.cache = ChronicleChunkCache.builder()
         .file(o.cacheFile())
         .capacityBytes(o.cacheSizeBytes())
+        .evictionPolicy(() -> new ClairvoyantEvictionPolicy(demand))
         .build();
     this.loaderPool = Executors.newFixedThreadPool(o.loaderThreads(), daemon("trainfeed-loader"));
     this.streamPool = Executors.newFixedThreadPool(o.streamThreads(), daemon("trainfeed-stream"));
@@ -100,19 +104,21 @@ public final class TrainFeedServer implements AutoCloseable {
     this.grpcPool = grpcThreads;
     ServerMetrics metrics = new ServerMetrics(registry);
     ChunkLoader loader = new ChunkLoader(store, cache, loaderPool, registry);
-    ChunkSource source = new ChunkSource() {
-      @Override
-      public ByteBuffer chunk(DatasetManifest dataset, int chunk) throws IOException {
-        return loader.load(dataset, chunk, metrics::stalled);
-      }
-
-      @Override
-      public void prefetch(DatasetManifest dataset, int chunk) {
-        // Prefetching a cached chunk would copy it for nothing.
-        if (!cache.contains(new ChunkKey(dataset.version(), chunk))) {
-          loader.prefetch(dataset, chunk);
+    ChunkPrefetcher prefetcher = new ChunkPrefetcher(loader, cache, demand, o.prefetchBytes(),
+        System::nanoTime);
+    ChunkSource source = (dataset, sequence) -> {
+      ChunkPrefetcher.Feed feed = prefetcher.open(dataset, sequence, metrics::stalled);
+      return new ChunkSource.Reader() {
+        @Override
+        public ByteBuffer chunk(int chunk) throws IOException {
+          return feed.chunk(chunk);
         }
-      }
+
+        @Override
+        public void close() {
+          feed.close();
+        }
+      };
     };
     this.service = new DataPlaneService(store, source, tokens, metrics, streamPool,
         new StreamLimits(o.maxBatchBytes(), o.maxStreams(),

@@ -18,8 +18,11 @@ import java.util.zip.CRC32C;
 /**
  * The JSON header kept beside a Chronicle cache file ({@code <file>.json}): the geometry the map
  * was created with, the library version that wrote it, and whether it was closed cleanly. When
- * closed cleanly it also records the map file's length and the CRC32C of its first {@value
- * #HEAD_CHECK_BYTES} bytes, so a truncated or overwritten file is caught before the map opens it.
+ * closed cleanly it also records the map file's length and the CRC32C of the whole file, so a
+ * truncated or overwritten file is caught before the map opens it: damage inside Chronicle's own
+ * segment headers (locks, tiers) can hang or crash the map, so checking only the file's head or
+ * only the pages is not enough. The check reads the file once at close and once at open
+ * (CRC32C runs at memory speed; the disk sets the cost).
  */
 record CacheSidecar(
     @JsonProperty("formatVersion") int formatVersion,
@@ -33,8 +36,8 @@ record CacheSidecar(
     @JsonProperty("mapFileBytes") long mapFileBytes,
     @JsonProperty("mapHeadCrc32c") long mapHeadCrc32c) {
 
-  static final int FORMAT_VERSION = 1;
-  static final int HEAD_CHECK_BYTES = 1 << 20;
+  /** 2: {@code mapHeadCrc32c} covers the whole file (format 1 covered its first MiB). */
+  static final int FORMAT_VERSION = 2;
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT)
@@ -106,16 +109,14 @@ record CacheSidecar(
     return null;
   }
 
-  /** CRC32C of the first {@link #HEAD_CHECK_BYTES} bytes of {@code file}. */
+  /** CRC32C of every byte of {@code file}. */
   static long headCrc(Path file) throws IOException {
     CRC32C crc = new CRC32C();
-    byte[] buf = new byte[64 << 10];
-    long left = HEAD_CHECK_BYTES;
+    byte[] buf = new byte[1 << 20];
     try (InputStream in = Files.newInputStream(file)) {
       int n;
-      while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0) {
+      while ((n = in.read(buf)) > 0) {
         crc.update(buf, 0, n);
-        left -= n;
       }
     }
     return crc.getValue();

@@ -37,7 +37,10 @@ import java.util.function.LongSupplier;
  * <p>Metrics (Micrometer names; Prometheus adds {@code _total} to counters and the base unit):
  *
  * <ul>
- *   <li>{@value #HITS} counter: accesses ({@link #load}) served by the cache;
+ *   <li>{@value #HITS} counter: first visits (a stream's first access in its epoch, {@link
+ *       #load(DatasetManifest, int, boolean, LongConsumer)} with {@code firstVisit}) that the
+ *       cache served; a chunk a stream got from its own prefetch is no hit (its read is the
+ *       miss), and neither is a repeated visit;
  *   <li>{@value #MISSES} counter: chunks fetched from storage, by prefetch or on demand, one per
  *       storage read however many callers then use it;
  *   <li>{@value #EVICTIONS} function counter: {@link ChunkCache#evictions()};
@@ -147,10 +150,22 @@ public final class ChunkLoader {
   }
 
   /**
-   * The decoded bytes of chunk {@code chunk} of {@code ds}: from the cache (a hit), else from the
-   * read already in flight for it, else read from the store on this thread (a miss) and admitted
-   * to the cache.
+   * Same as {@link #load(DatasetManifest, int, boolean, LongConsumer)} for a first visit: a cache
+   * hit counts.
+   */
+  public ByteBuffer load(DatasetManifest ds, int chunk, LongConsumer stallNanos)
+      throws IOException {
+    return load(ds, chunk, true, stallNanos);
+  }
+
+  /**
+   * The decoded bytes of chunk {@code chunk} of {@code ds}: from the cache (a hit when {@code
+   * firstVisit}), else from the read already in flight for it, else read from the store on this
+   * thread (a miss) and admitted to the cache if the policy wants it.
    *
+   * @param firstVisit whether this is the caller's first access to the chunk in its epoch, so
+   *     that a cache hit counts; false for a repeated access or one whose bytes the caller
+   *     prefetched (that read was the miss)
    * @param stallNanos when not null and the call had to wait for storage (its own read or one in
    *     flight), receives how long it waited, in nanoseconds; not called on a cache hit. The
    *     stream layer exports this as {@code trainfeed.stream.stall}.
@@ -158,12 +173,12 @@ public final class ChunkLoader {
    * @throws InterruptedIOException the thread was interrupted while waiting (its flag is set)
    * @throws IndexOutOfBoundsException {@code chunk} is not a chunk of {@code ds}
    */
-  public ByteBuffer load(DatasetManifest ds, int chunk, LongConsumer stallNanos)
-      throws IOException {
+  public ByteBuffer load(DatasetManifest ds, int chunk, boolean firstVisit,
+      LongConsumer stallNanos) throws IOException {
     ChunkKey key = keyOf(ds, chunk);
     ByteBuffer cached = cache.get(key);
     if (cached != null) {
-      hits.increment();
+      countHit(firstVisit);
       return cached;
     }
     long start = nanoTicker.getAsLong();
@@ -176,7 +191,7 @@ public final class ChunkLoader {
       if (cached != null) {
         inFlight.remove(key, mine);
         mine.complete(cached);
-        hits.increment();
+        countHit(firstVisit);
         return cached;
       }
       fetch(ds, chunk, key, mine);
@@ -231,6 +246,12 @@ public final class ChunkLoader {
       mine.completeExceptionally(e);
     }
     return mine.thenApply(ChunkLoader::view);
+  }
+
+  private void countHit(boolean firstVisit) {
+    if (firstVisit) {
+      hits.increment();
+    }
   }
 
   /** Number of storage reads in flight now. */

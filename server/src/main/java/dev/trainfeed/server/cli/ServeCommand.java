@@ -68,6 +68,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "Threads loading chunks from the store (default: ${DEFAULT-VALUE}).")
   int loaderThreads;
 
+  @Option(names = "--prefetch-bytes", defaultValue = "64m", converter = SizeConverter.class,
+      description = "Decoded chunk bytes each stream may have loading or loaded ahead of it, "
+          + "in the order it will visit them; at least one chunk (default: ${DEFAULT-VALUE}).")
+  long prefetchBytes;
+
   @Option(names = "--stream-threads", defaultValue = "0",
       description = "Threads assembling batches; 0 means max(4, 2 x cores) "
           + "(default: ${DEFAULT-VALUE}).")
@@ -100,7 +105,7 @@ final class ServeCommand implements Callable<Integer> {
         cacheFile != null ? cacheFile : data.resolve("cache").resolve("chunks.cmap"),
         resumeKeyFile != null ? resumeKeyFile : data.resolve("resume.key"),
         maxBatchBytes, maxStreams, loaderThreads, threads, shutdownGrace, reflection,
-        Math.toIntExact(Math.min(Integer.MAX_VALUE, maxInboundMessageBytes)));
+        Math.toIntExact(Math.min(Integer.MAX_VALUE, maxInboundMessageBytes)), prefetchBytes);
   }
 
   @Override

@@ -20,6 +20,8 @@ import java.time.Duration;
  * @param shutdownGrace how long running streams may finish after SIGTERM (default 30 s)
  * @param reflection whether gRPC server reflection is on (default true)
  * @param maxInboundMessageBytes largest request message (default 4 MiB)
+ * @param prefetchBytes decoded chunk bytes each stream may have loading or loaded ahead of it
+ *     (default 64 MiB; at least one chunk is always allowed)
  */
 public record ServerOptions(
     Path dataDir,
@@ -35,7 +37,20 @@ public record ServerOptions(
     int streamThreads,
     Duration shutdownGrace,
     boolean reflection,
-    int maxInboundMessageBytes) {
+    int maxInboundMessageBytes,
+    long prefetchBytes) {
+
+  /** Default {@link #prefetchBytes}: 64 MiB per stream. */
+  public static final long DEFAULT_PREFETCH_BYTES = 64L << 20;
+
+  /** The options with the default {@link #prefetchBytes}. */
+  public ServerOptions(Path dataDir, String bind, int port, int metricsPort, long cacheSizeBytes,
+      Path cacheFile, Path resumeKeyFile, long maxBatchBytes, int maxStreams, int loaderThreads,
+      int streamThreads, Duration shutdownGrace, boolean reflection, int maxInboundMessageBytes) {
+    this(dataDir, bind, port, metricsPort, cacheSizeBytes, cacheFile, resumeKeyFile,
+        maxBatchBytes, maxStreams, loaderThreads, streamThreads, shutdownGrace, reflection,
+        maxInboundMessageBytes, DEFAULT_PREFETCH_BYTES);
+  }
 
   /** Validates the options with messages that name the flag to change. */
   public ServerOptions {
@@ -67,6 +82,10 @@ public record ServerOptions(
     }
     if (maxInboundMessageBytes < 1024) {
       throw new IllegalArgumentException("--max-inbound-message-bytes must be at least 1k");
+    }
+    if (prefetchBytes < 1) {
+      throw new IllegalArgumentException("--prefetch-bytes must be positive, got "
+          + prefetchBytes + "; the default is 64m");
     }
   }
 }

@@ -1,7 +1,7 @@
 package dev.trainfeed.server.stream;
 
 import dev.trainfeed.server.augment.Augmenter;
-import dev.trainfeed.server.order.EpochOrder;
+import dev.trainfeed.server.order.ChunkVisits;
 import dev.trainfeed.server.order.ResumeTokenCodec;
 import dev.trainfeed.server.store.ChunkInfo;
 import dev.trainfeed.server.store.DatasetManifest;
@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds the batches of one stream: looks up each position's sample, gathers slices of its bytes
- * in the decoded chunks into one {@link TensorPayload} per field, and asks for the chunks ahead to
- * be loaded.
+ * Builds the batches of one stream: looks up each position's sample and gathers slices of its
+ * bytes in the decoded chunks into one {@link TensorPayload} per field. At construction it tells
+ * the chunk source every chunk the stream will visit, in order, so that they load ahead of it.
  *
  * <p>The chunks of the current shuffle window stay referenced in a small working set, because a
  * window's samples are spread over all of its chunks; each is fetched from the cache once per pass.
@@ -23,19 +23,12 @@ import java.util.Map;
  */
 final class BatchAssembler {
   private final StreamPlan plan;
-  private final ChunkSource source;
+  private final ChunkSource.Reader chunks;
   private final ResumeTokenCodec tokens;
   private final Map<Integer, ByteBuffer> workingSet;
-  private final long lookaheadSamples;
-  private final EpochOrder lookaheadOrder;
-  /** Extended-order positions below this one have had their chunks prefetched. */
-  private long prefetchedTo;
-  /** Chunks asked for recently, so that a window's chunks are asked for once, not per sample. */
-  private final Map<Integer, Boolean> recentlyPrefetched;
 
   BatchAssembler(StreamPlan plan, ChunkSource source, ResumeTokenCodec tokens) {
     this.plan = plan;
-    this.source = source;
     this.tokens = tokens;
     int window = plan.settings().shuffle() ? plan.settings().shuffleWindow() : 1;
     int capacity = window + 1;
@@ -47,20 +40,9 @@ final class BatchAssembler {
         return size() > capacity;
       }
     };
-    int recent = 4 * capacity;
-    this.recentlyPrefetched = new LinkedHashMap<>(recent * 2, 0.75f, true) {
-      private static final long serialVersionUID = 1L;
-
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<Integer, Boolean> eldest) {
-        return size() > recent;
-      }
-    };
     DatasetManifest ds = plan.dataset();
-    long avgChunk = Math.max(1, ds.numSamples() / ds.chunks().size());
-    // Look a window (or two chunks when unshuffled) ahead: a window starts by needing all of it.
-    this.lookaheadSamples = avgChunk * Math.max(2, window);
-    this.lookaheadOrder = plan.order().cursor();
+    this.chunks = source.open(ds, ChunkVisits.firstVisits(plan.order(), plan.shard(),
+        plan.firstBatch(), ds.chunks().size(), ds::chunkOf));
   }
 
   /**
@@ -71,7 +53,6 @@ final class BatchAssembler {
     DatasetManifest ds = plan.dataset();
     int n = plan.shard().batchLength(index);
     long first = plan.shard().firstPosition(index);
-    prefetchThrough(first, first + n + lookaheadSamples);
 
     int[] fields = plan.fieldIndexes();
     TensorPayload[] tensors = new TensorPayload[fields.length];
@@ -118,28 +99,26 @@ final class BatchAssembler {
         anyPadding ? padding : new boolean[0]);
   }
 
-  /** Drops the working set so that its chunks can be collected. */
+  /** Drops the working set so that its chunks can be collected, and ends the look-ahead. */
   void release() {
     workingSet.clear();
+    chunks.close();
+  }
+
+  /**
+   * Ends the look-ahead, so the stream leaves the prefetcher's registry. Safe from any thread: a
+   * cancelled stream's drain task may never run again to {@link #release} it.
+   */
+  void endLookahead() {
+    chunks.close();
   }
 
   private ByteBuffer chunkBytes(int chunk) throws IOException {
     ByteBuffer b = workingSet.get(chunk);
     if (b == null) {
-      b = source.chunk(plan.dataset(), chunk);
+      b = chunks.chunk(chunk);
       workingSet.put(chunk, b);
     }
     return b;
-  }
-
-  private void prefetchThrough(long from, long end) {
-    long limit = Math.min(end, plan.shard().firstPosition(0) + plan.shard().samplesPerRank());
-    for (long ext = Math.max(prefetchedTo, from); ext < limit; ext++) {
-      int c = plan.dataset().chunkOf(lookaheadOrder.sampleAt(plan.shard().orderPosition(ext)));
-      if (!workingSet.containsKey(c) && recentlyPrefetched.put(c, Boolean.TRUE) == null) {
-        source.prefetch(plan.dataset(), c);
-      }
-    }
-    prefetchedTo = Math.max(prefetchedTo, limit);
   }
 }

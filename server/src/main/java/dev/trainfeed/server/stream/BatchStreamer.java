@@ -119,6 +119,7 @@ final class BatchStreamer<T> implements Runnable {
 
   private void finish() {
     if (finished.compareAndSet(false, true)) {
+      assembler.endLookahead();
       metrics.streamClosed();
       onFinish.accept(this);
     }

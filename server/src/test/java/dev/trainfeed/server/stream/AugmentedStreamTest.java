@@ -19,7 +19,6 @@ import dev.trainfeed.proto.v1.Tensor;
 import dev.trainfeed.server.metrics.ServerMetrics;
 import dev.trainfeed.server.order.ResumeKeyring;
 import dev.trainfeed.server.order.ResumeTokenCodec;
-import dev.trainfeed.server.store.DatasetManifest;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -53,15 +52,7 @@ class AugmentedStreamTest {
   void start() throws Exception {
     store = new SyntheticStore("pics", N, 5, true);
     pool = Executors.newFixedThreadPool(2);
-    ChunkSource source = new ChunkSource() {
-      @Override
-      public ByteBuffer chunk(DatasetManifest dataset, int chunk) throws java.io.IOException {
-        return store.readChunk(dataset, chunk);
-      }
-
-      @Override
-      public void prefetch(DatasetManifest dataset, int chunk) {}
-    };
+    ChunkSource source = store.directSource();
     ResumeTokenCodec tokens = new ResumeTokenCodec(ResumeKeyring.of(List.of(new byte[32])));
     DataPlaneService service = new DataPlaneService(store, source, tokens,
         new ServerMetrics(new SimpleMeterRegistry()), pool, new StreamLimits(1000, 4, 1 << 20));

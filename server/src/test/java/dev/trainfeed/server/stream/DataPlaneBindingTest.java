@@ -9,13 +9,11 @@ import dev.trainfeed.proto.v1.StreamBatchesRequest;
 import dev.trainfeed.server.metrics.ServerMetrics;
 import dev.trainfeed.server.order.ResumeKeyring;
 import dev.trainfeed.server.order.ResumeTokenCodec;
-import dev.trainfeed.server.store.DatasetManifest;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -39,16 +37,7 @@ class DataPlaneBindingTest {
   void start() {
     SyntheticStore store = new SyntheticStore("toy", 203, 7);
     pool = Executors.newFixedThreadPool(2);
-    ChunkSource source = new ChunkSource() {
-      @Override
-      public ByteBuffer chunk(DatasetManifest dataset, int chunk) throws java.io.IOException {
-        // Read-only, like the cache's buffers: the marshaller must copy through its scratch.
-        return store.readChunk(dataset, chunk).asReadOnlyBuffer();
-      }
-
-      @Override
-      public void prefetch(DatasetManifest dataset, int chunk) {}
-    };
+    ChunkSource source = store.directSource();
     service = new DataPlaneService(store, source,
         new ResumeTokenCodec(ResumeKeyring.of(List.of(new byte[32]))),
         new ServerMetrics(new SimpleMeterRegistry()), pool, new StreamLimits(1 << 20, 4, 1 << 20));

@@ -16,7 +16,6 @@ import dev.trainfeed.proto.v1.Tensor;
 import dev.trainfeed.server.metrics.ServerMetrics;
 import dev.trainfeed.server.order.ResumeKeyring;
 import dev.trainfeed.server.order.ResumeTokenCodec;
-import dev.trainfeed.server.store.DatasetManifest;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -51,23 +50,27 @@ class DataPlaneServiceTest {
   private DataPlaneGrpc.DataPlaneBlockingStub stub;
   private ServerMetrics metrics;
   private DataPlaneService service;
-  private final AtomicInteger prefetches = new AtomicInteger();
+  private final AtomicInteger opened = new AtomicInteger();
+  private final AtomicInteger closed = new AtomicInteger();
 
   @BeforeEach
   void start() throws Exception {
     store = new SyntheticStore("toy", N, 7);
     pool = Executors.newFixedThreadPool(4);
     metrics = new ServerMetrics(new SimpleMeterRegistry());
-    ChunkSource source = new ChunkSource() {
-      @Override
-      public ByteBuffer chunk(DatasetManifest dataset, int chunk) throws java.io.IOException {
-        return store.readChunk(dataset, chunk);
-      }
+    ChunkSource source = (dataset, sequence) -> {
+      opened.incrementAndGet();
+      return new ChunkSource.Reader() {
+        @Override
+        public ByteBuffer chunk(int chunk) throws java.io.IOException {
+          return store.readChunk(dataset, chunk);
+        }
 
-      @Override
-      public void prefetch(DatasetManifest dataset, int chunk) {
-        prefetches.incrementAndGet();
-      }
+        @Override
+        public void close() {
+          closed.incrementAndGet();
+        }
+      };
     };
     ResumeTokenCodec tokens = new ResumeTokenCodec(ResumeKeyring.of(List.of(new byte[32])));
     service = new DataPlaneService(store, source, tokens, metrics, pool,
