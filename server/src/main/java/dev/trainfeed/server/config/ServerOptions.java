@@ -20,6 +20,8 @@ import java.time.Duration;
  * @param shutdownGrace how long running streams may finish after SIGTERM (default 30 s)
  * @param reflection whether gRPC server reflection is on (default true)
  * @param maxInboundMessageBytes largest request message (default 4 MiB)
+ * @param healthPort a second, plaintext port that serves only {@code grpc.health.v1.Health}, for
+ *     probes that cannot speak TLS such as the kubelet's (default -1 = off; 0 picks a free one)
  */
 public record ServerOptions(
     Path dataDir,
@@ -35,7 +37,8 @@ public record ServerOptions(
     int streamThreads,
     Duration shutdownGrace,
     boolean reflection,
-    int maxInboundMessageBytes) {
+    int maxInboundMessageBytes,
+    int healthPort) {
 
   /** Validates the options with messages that name the flag to change. */
   public ServerOptions {
@@ -68,5 +71,18 @@ public record ServerOptions(
     if (maxInboundMessageBytes < 1024) {
       throw new IllegalArgumentException("--max-inbound-message-bytes must be at least 1k");
     }
+    if (healthPort < -1 || healthPort > 65535) {
+      throw new IllegalArgumentException("--health-port must be -1 (off), 0..65535, got "
+          + healthPort);
+    }
+  }
+
+  /** Options without a separate health port (the health service is on {@code port} only). */
+  public ServerOptions(Path dataDir, String bind, int port, int metricsPort, long cacheSizeBytes,
+      Path cacheFile, Path resumeKeyFile, long maxBatchBytes, int maxStreams, int loaderThreads,
+      int streamThreads, Duration shutdownGrace, boolean reflection, int maxInboundMessageBytes) {
+    this(dataDir, bind, port, metricsPort, cacheSizeBytes, cacheFile, resumeKeyFile, maxBatchBytes,
+        maxStreams, loaderThreads, streamThreads, shutdownGrace, reflection,
+        maxInboundMessageBytes, -1);
   }
 }
