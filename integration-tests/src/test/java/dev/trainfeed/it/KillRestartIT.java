@@ -94,4 +94,77 @@ class KillRestartIT {
       }
     }
   }
+
+  /**
+   * Ten SDK streams (ten ranks of one job, two epochs each) while the server is killed with
+   * SIGKILL at seeded random moments and restarted: every stream resumes and the job sees every
+   * sample exactly once per epoch.
+   */
+  @Test
+  void tenStreamsSurviveKillsAtRandomPoints() throws Exception {
+    Path data = tmp.resolve("data10");
+    TestData.ingest(data, "ids", N, "1k");
+    int port = freePort();
+    int world = 10;
+    List<ServerProcess> all = new ArrayList<>();
+    all.add(ServerProcess.start(data, port, "--cache-size", "4m"));
+    java.util.Random random = new java.util.Random(42);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(world);
+    try (TrainFeedClient client = TrainFeedClient.builder().target("127.0.0.1:" + port)
+        .reconnectAttempts(60).backoff(Duration.ofMillis(100), Duration.ofSeconds(1)).build()) {
+      java.util.concurrent.atomic.AtomicLong delivered = new java.util.concurrent.atomic.AtomicLong();
+      List<java.util.concurrent.Future<int[][]>> results = new ArrayList<>();
+      for (int r = 0; r < world; r++) {
+        int rank = r;
+        results.add(pool.submit(() -> {
+          int[][] seen = new int[2][N];
+          try (BatchIterator it = client.batches("ids").batchSize(8).shuffle(13).epochs(2)
+              .shard(rank, world).prefetch(2).open()) {
+            while (it.hasNext()) {
+              Batch b = it.next();
+              TestData.assertBytes(b);
+              for (int i = 0; i < b.size(); i++) {
+                if (!b.isPadding(i)) {
+                  seen[(int) b.epoch()][(int) b.sampleIds()[i]]++;
+                }
+              }
+              delivered.incrementAndGet();
+              // Slow enough that the kills land mid-epoch.
+              Thread.sleep(2);
+            }
+          }
+          return seen;
+        }));
+      }
+      // Total batches: 2 epochs x 10 ranks x ceil(150 / 8) = 380; kill at three random points.
+      long total = 2L * world * ((N / world + 7) / 8);
+      long[] killAt = {random.nextInt((int) total / 4) + 10, total / 3 + random.nextInt(40),
+          total / 2 + random.nextInt(60)};
+      for (long at : killAt) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (delivered.get() < at && System.nanoTime() < deadline) {
+          Thread.sleep(5);
+        }
+        all.get(all.size() - 1).kill();
+        all.add(ServerProcess.start(data, port, "--cache-size", "4m"));
+      }
+      int[][] total2 = new int[2][N];
+      for (java.util.concurrent.Future<int[][]> f : results) {
+        int[][] s = f.get(240, TimeUnit.SECONDS);
+        for (int e = 0; e < 2; e++) {
+          for (int i = 0; i < N; i++) {
+            total2[e][i] += s[e][i];
+          }
+        }
+      }
+      assertThat(total2[0]).as("epoch 0, every sample exactly once").containsOnly(1);
+      assertThat(total2[1]).as("epoch 1, every sample exactly once").containsOnly(1);
+    } finally {
+      pool.shutdownNow();
+      for (ServerProcess s : all) {
+        s.close();
+      }
+    }
+  }
 }

@@ -25,9 +25,11 @@ final class ServerProcess implements AutoCloseable {
   private final Path log;
   private final int port;
   private final int metricsPort;
+  private final Thread pump;
 
-  private ServerProcess(Process process, Path log, int port, int metricsPort) {
+  private ServerProcess(Process process, Path log, int port, int metricsPort, Thread pump) {
     this.process = process;
+    this.pump = pump;
     this.log = log;
     this.port = port;
     this.metricsPort = metricsPort;
@@ -75,7 +77,7 @@ final class ServerProcess implements AutoCloseable {
     pump.start();
     try {
       int[] pp = ports.get(60, TimeUnit.SECONDS);
-      return new ServerProcess(p, log, pp[0], pp[1]);
+      return new ServerProcess(p, log, pp[0], pp[1], pump);
     } catch (Exception e) {
       p.destroyForcibly();
       throw new IllegalStateException("server did not start; its log:\n" + Files.readString(log),
@@ -119,6 +121,23 @@ final class ServerProcess implements AutoCloseable {
   /** The server's process id (for /proc inspection). */
   long pid() {
     return process.pid();
+  }
+
+  /** Sends SIGTERM and returns at once; the server drains while the caller watches. */
+  void sigterm() {
+    process.destroy();
+  }
+
+  /**
+   * Waits up to {@code seconds} for the process to exit and its output to reach {@link #log()};
+   * returns its exit status.
+   */
+  int awaitExit(int seconds) throws InterruptedException {
+    if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("server still running after " + seconds + " s");
+    }
+    pump.join(TimeUnit.SECONDS.toMillis(seconds));
+    return process.exitValue();
   }
 
   boolean isAlive() {

@@ -71,6 +71,7 @@ public final class TrainFeedServer implements AutoCloseable {
   private final DataPlaneService service;
   private final HealthStatusManager health = new HealthStatusManager();
   private final Server grpc;
+  private final Server healthOnly;
   private final MetricsHttpServer metricsHttp;
   private final TransportSecurity security;
   private boolean closed;
@@ -134,17 +135,53 @@ public final class TrainFeedServer implements AutoCloseable {
       b.addService(ProtoReflectionServiceV1.newInstance());
     }
     this.grpc = b.build();
+    this.healthOnly = o.healthPort() < 0 ? null
+        : NettyServerBuilder.forAddress(new InetSocketAddress(o.bind(), o.healthPort()))
+            .executor(grpcPool)
+            .addService(health.getHealthService())
+            .build();
+    // HealthStatusManager starts with "" SERVING; nothing may say so before every part is up.
+    health.setStatus("", ServingStatus.NOT_SERVING);
+    health.setStatus(SERVICE_NAME, ServingStatus.NOT_SERVING);
+    MetricsHttpServer http = null;
     try {
-      grpc.start();
-    } catch (IOException e) {
+      http = o.metricsPort() < 0 ? null
+          : listen(() -> new MetricsHttpServer(o.bind(), o.metricsPort(), registry),
+              o.metricsPort(), "--metrics-port");
+      listen(grpc::start, o.port(), "--port");
+      if (healthOnly != null) {
+        listen(healthOnly::start, o.healthPort(), "--health-port");
+      }
+    } catch (IOException | RuntimeException e) {
+      grpc.shutdownNow();
+      if (healthOnly != null) {
+        healthOnly.shutdownNow();
+      }
+      if (http != null) {
+        http.close();
+      }
+      this.metricsHttp = null;
       closeQuietly();
-      throw new IOException("cannot listen on " + o.bind() + ":" + o.port() + " (" + e.getMessage()
-          + "); choose another --port", e);
+      throw e;
     }
-    this.metricsHttp = o.metricsPort() < 0 ? null
-        : new MetricsHttpServer(o.bind(), o.metricsPort(), registry);
+    this.metricsHttp = http;
+    // Store, cache, resume key and every port are ready: only now does health say SERVING.
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
+  }
+
+  /** Something that binds a port. */
+  private interface Binder<T> {
+    T bind() throws IOException;
+  }
+
+  private <T> T listen(Binder<T> binder, int port, String flag) throws IOException {
+    try {
+      return binder.bind();
+    } catch (IOException e) {
+      throw new IOException("cannot listen on " + options.bind() + ":" + port + " ("
+          + e.getMessage() + "); choose another " + flag, e);
+    }
   }
 
   /** Starts a server with {@code options}; it serves once this returns. */
@@ -184,6 +221,11 @@ public final class TrainFeedServer implements AutoCloseable {
     return metricsHttp == null ? -1 : metricsHttp.port();
   }
 
+  /** The separate health-only port actually bound, or -1 when off. */
+  public int healthPort() {
+    return healthOnly == null ? -1 : healthOnly.getPort();
+  }
+
   /** The meter registry (for tests and embedding). */
   public PrometheusMeterRegistry registry() {
     return registry;
@@ -217,6 +259,9 @@ public final class TrainFeedServer implements AutoCloseable {
       }
     }
     service.abortStreams();
+    if (healthOnly != null) {
+      healthOnly.shutdownNow();
+    }
     grpc.shutdown();
     try {
       if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {

@@ -1,6 +1,7 @@
 package dev.trainfeed.server.cli;
 
 import dev.trainfeed.server.config.ConfigDefaults;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine;
@@ -20,7 +21,22 @@ public final class Main implements Runnable {
 
   /** Runs the command line with an injected environment; returns the exit status. */
   public static int run(String[] args, Map<String, String> env) {
+    return run(args, env, null, null);
+  }
+
+  /**
+   * Runs the command line with an injected environment and, when not null, writers for what
+   * picocli prints (usage, {@code --print-config}, errors); returns the exit status.
+   */
+  public static int run(String[] args, Map<String, String> env, PrintWriter out,
+      PrintWriter err) {
     CommandLine cli = new CommandLine(new Main());
+    if (out != null) {
+      cli.setOut(out);
+    }
+    if (err != null) {
+      cli.setErr(err);
+    }
     cli.setDefaultValueProvider(new ConfigDefaults(env, configFile(args, env)));
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {

@@ -93,6 +93,12 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin SecurityFlags security;
 
+  @Option(names = "--health-port", defaultValue = "-1",
+      description = "Extra plaintext port serving only grpc.health.v1.Health, for probes that "
+          + "cannot use TLS (Kubernetes gRPC probes); 0 picks a free one, -1 turns it off "
+          + "(default: ${DEFAULT-VALUE}).")
+  int healthPort;
+
   @Option(names = "--print-config",
       description = "Print the effective configuration and exit.")
   boolean printConfig;
@@ -105,7 +111,8 @@ final class ServeCommand implements Callable<Integer> {
         cacheFile != null ? cacheFile : data.resolve("cache").resolve("chunks.cmap"),
         resumeKeyFile != null ? resumeKeyFile : data.resolve("resume.key"),
         maxBatchBytes, maxStreams, loaderThreads, threads, shutdownGrace, reflection,
-        Math.toIntExact(Math.min(Integer.MAX_VALUE, maxInboundMessageBytes)), prefetchBytes);
+        Math.toIntExact(Math.min(Integer.MAX_VALUE, maxInboundMessageBytes)), prefetchBytes,
+        healthPort);
   }
 
   @Override
@@ -131,7 +138,7 @@ final class ServeCommand implements Callable<Integer> {
     }, "trainfeed-shutdown"));
     // Machine-readable line for scripts and tests that start the server on port 0.
     System.out.println("trainfeed: listening port=" + server.port() + " metrics_port="
-        + server.metricsPort());
+        + server.metricsPort() + " health_port=" + server.healthPort());
     System.out.flush();
     server.awaitTermination();
     stopped.await();

@@ -22,6 +22,8 @@ import java.time.Duration;
  * @param maxInboundMessageBytes largest request message (default 4 MiB)
  * @param prefetchBytes decoded chunk bytes each stream may have loading or loaded ahead of it
  *     (default 64 MiB; at least one chunk is always allowed)
+ * @param healthPort a second, plaintext port that serves only {@code grpc.health.v1.Health}, for
+ *     probes that cannot speak TLS such as the kubelet's (default -1 = off; 0 picks a free one)
  */
 public record ServerOptions(
     Path dataDir,
@@ -38,18 +40,19 @@ public record ServerOptions(
     Duration shutdownGrace,
     boolean reflection,
     int maxInboundMessageBytes,
-    long prefetchBytes) {
+    long prefetchBytes,
+    int healthPort) {
 
   /** Default {@link #prefetchBytes}: 64 MiB per stream. */
   public static final long DEFAULT_PREFETCH_BYTES = 64L << 20;
 
-  /** The options with the default {@link #prefetchBytes}. */
+  /** The options with the default {@link #prefetchBytes} and no separate health port. */
   public ServerOptions(Path dataDir, String bind, int port, int metricsPort, long cacheSizeBytes,
       Path cacheFile, Path resumeKeyFile, long maxBatchBytes, int maxStreams, int loaderThreads,
       int streamThreads, Duration shutdownGrace, boolean reflection, int maxInboundMessageBytes) {
     this(dataDir, bind, port, metricsPort, cacheSizeBytes, cacheFile, resumeKeyFile,
         maxBatchBytes, maxStreams, loaderThreads, streamThreads, shutdownGrace, reflection,
-        maxInboundMessageBytes, DEFAULT_PREFETCH_BYTES);
+        maxInboundMessageBytes, DEFAULT_PREFETCH_BYTES, -1);
   }
 
   /** Validates the options with messages that name the flag to change. */
@@ -86,6 +89,10 @@ public record ServerOptions(
     if (prefetchBytes < 1) {
       throw new IllegalArgumentException("--prefetch-bytes must be positive, got "
           + prefetchBytes + "; the default is 64m");
+    }
+    if (healthPort < -1 || healthPort > 65535) {
+      throw new IllegalArgumentException("--health-port must be -1 (off), 0..65535, got "
+          + healthPort);
     }
   }
 }

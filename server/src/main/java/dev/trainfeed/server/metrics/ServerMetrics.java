@@ -18,6 +18,7 @@ public final class ServerMetrics {
   private final Counter batchBytesSent;
   private final Counter stallSeconds;
   private final AtomicInteger streamsActive = new AtomicInteger();
+  private final ActiveDatasetGauges datasets;
 
   /** Registers the meters in {@code registry}. */
   public ServerMetrics(MeterRegistry registry) {
@@ -32,6 +33,12 @@ public final class ServerMetrics {
         .register(registry);
     Gauge.builder("trainfeed.streams.active", streamsActive, AtomicInteger::get)
         .description("Batch streams in progress").register(registry);
+    this.datasets = new ActiveDatasetGauges(registry);
+  }
+
+  /** The per-dataset size gauges of datasets with streams open. */
+  public ActiveDatasetGauges datasets() {
+    return datasets;
   }
 
   /** The registry the meters live in (for components that add their own). */

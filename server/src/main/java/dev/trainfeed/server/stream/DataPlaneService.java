@@ -179,8 +179,10 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
         streamExecutor, metrics, s -> {
           active.remove(s);
           streams.decrementAndGet();
+          metrics.datasets().closed(plan.dataset());
         });
     active.add(streamer);
+    metrics.datasets().opened(plan.dataset());
     streamer.start(limits.onReadyThresholdBytes());
   }
 
