@@ -16,6 +16,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -108,13 +114,12 @@ class KillRestartIT {
     int world = 10;
     List<ServerProcess> all = new ArrayList<>();
     all.add(ServerProcess.start(data, port, "--cache-size", "4m"));
-    java.util.Random random = new java.util.Random(42);
-    java.util.concurrent.ExecutorService pool =
-        java.util.concurrent.Executors.newFixedThreadPool(world);
+    Random random = new Random(42);
+    ExecutorService pool = Executors.newFixedThreadPool(world);
     try (TrainFeedClient client = TrainFeedClient.builder().target("127.0.0.1:" + port)
         .reconnectAttempts(60).backoff(Duration.ofMillis(100), Duration.ofSeconds(1)).build()) {
-      java.util.concurrent.atomic.AtomicLong delivered = new java.util.concurrent.atomic.AtomicLong();
-      List<java.util.concurrent.Future<int[][]>> results = new ArrayList<>();
+      AtomicLong delivered = new AtomicLong();
+      List<Future<int[][]>> results = new ArrayList<>();
       for (int r = 0; r < world; r++) {
         int rank = r;
         results.add(pool.submit(() -> {
@@ -150,7 +155,7 @@ class KillRestartIT {
         all.add(ServerProcess.start(data, port, "--cache-size", "4m"));
       }
       int[][] total2 = new int[2][N];
-      for (java.util.concurrent.Future<int[][]> f : results) {
+      for (Future<int[][]> f : results) {
         int[][] s = f.get(240, TimeUnit.SECONDS);
         for (int e = 0; e < 2; e++) {
           for (int i = 0; i < N; i++) {
