@@ -4,10 +4,10 @@ import dev.trainfeed.server.config.Sizes;
 import dev.trainfeed.server.store.DatasetManifest;
 import dev.trainfeed.server.store.LocalChunkStore;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -18,12 +18,7 @@ import picocli.CommandLine.Spec;
 final class DatasetsCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "YAML file of option values.")
-  Path config;
-
-  @Option(names = "--data-dir", defaultValue = "trainfeed-data", paramLabel = "DIR",
-      description = "Data directory (default: ${DEFAULT-VALUE}).")
-  Path dataDir;
+  @Mixin DataDirOptions dir;
 
   @Option(names = "--all", description = "Show every version, newest first.")
   boolean all;
@@ -31,7 +26,7 @@ final class DatasetsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    try (LocalChunkStore store = new LocalChunkStore(dataDir.toAbsolutePath())) {
+    try (LocalChunkStore store = new LocalChunkStore(dir.dataDir())) {
       out.printf(Locale.ROOT, "%-24s %-18s %10s %7s %10s %10s  %s%n", "NAME", "VERSION", "SAMPLES",
           "CHUNKS", "SIZE", "STORED", "FIELDS");
       for (DatasetManifest current : store.list()) {

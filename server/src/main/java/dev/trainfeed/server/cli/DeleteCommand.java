@@ -2,9 +2,9 @@ package dev.trainfeed.server.cli;
 
 import dev.trainfeed.server.store.DatasetNames;
 import dev.trainfeed.server.store.LocalChunkStore;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -16,12 +16,7 @@ import picocli.CommandLine.Spec;
 final class DeleteCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "YAML file of option values.")
-  Path config;
-
-  @Option(names = "--data-dir", defaultValue = "trainfeed-data", paramLabel = "DIR",
-      description = "Data directory (default: ${DEFAULT-VALUE}).")
-  Path dataDir;
+  @Mixin DataDirOptions dir;
 
   @Parameters(paramLabel = "NAME[@VERSION]", description = "What to delete.")
   String ref;
@@ -29,7 +24,7 @@ final class DeleteCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     String[] parts = DatasetNames.parseRef(ref);
-    try (LocalChunkStore store = new LocalChunkStore(dataDir.toAbsolutePath())) {
+    try (LocalChunkStore store = new LocalChunkStore(dir.dataDir())) {
       store.delete(parts[0], parts[1]);
     }
     spec.commandLine().getOut().println("deleted " + ref);

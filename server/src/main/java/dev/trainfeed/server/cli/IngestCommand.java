@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -28,12 +29,7 @@ import picocli.CommandLine.Spec;
 final class IngestCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "YAML file of option values.")
-  Path config;
-
-  @Option(names = "--data-dir", defaultValue = "trainfeed-data", paramLabel = "DIR",
-      description = "Data directory (default: ${DEFAULT-VALUE}).")
-  Path dataDir;
+  @Mixin DataDirOptions dir;
 
   @Option(names = "--name", required = true,
       description = "Dataset name: 1-128 of A-Z a-z 0-9 . _ -, starting with a letter or digit.")
@@ -99,7 +95,7 @@ final class IngestCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     long[] lastPrint = {0};
     DatasetManifest m = Ingest.run(IngestOptions.builder()
-        .dataDir(dataDir.toAbsolutePath())
+        .dataDir(dir.dataDir())
         .name(name)
         .source(src)
         .writerOptions(writer)

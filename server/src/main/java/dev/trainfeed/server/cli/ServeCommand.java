@@ -19,14 +19,7 @@ import picocli.CommandLine.Spec;
 final class ServeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--config", paramLabel = "FILE",
-      description = "YAML file of option values (keys like cache-size); flags and TRAINFEED_* "
-          + "environment variables take precedence.")
-  Path config;
-
-  @Option(names = "--data-dir", defaultValue = "trainfeed-data", paramLabel = "DIR",
-      description = "Data directory (default: ${DEFAULT-VALUE}).")
-  Path dataDir;
+  @Mixin DataDirOptions dir;
 
   @Option(names = "--bind", defaultValue = "0.0.0.0",
       description = "Address to listen on (default: ${DEFAULT-VALUE}).")
@@ -104,7 +97,7 @@ final class ServeCommand implements Callable<Integer> {
   boolean printConfig;
 
   ServerOptions options() {
-    Path data = dataDir.toAbsolutePath();
+    Path data = dir.dataDir();
     int threads = streamThreads > 0 ? streamThreads
         : Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
     return new ServerOptions(data, bind, port, metricsPort, cacheSize,
