@@ -15,6 +15,11 @@ import dev.trainfeed.server.store.LocalChunkStore;
 import dev.trainfeed.server.stream.ChunkSource;
 import dev.trainfeed.server.stream.DataPlaneService;
 import dev.trainfeed.server.stream.StreamLimits;
+import dev.trainfeed.server.synth.CudaLibraries;
+import dev.trainfeed.server.synth.ModelRegistry;
+import dev.trainfeed.server.synth.SessionFactory;
+import dev.trainfeed.server.synth.SynthMetrics;
+import dev.trainfeed.server.synth.SynthOptions;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
@@ -34,6 +39,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -61,9 +67,11 @@ public final class TrainFeedServer implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final Server grpc;
   private final MetricsHttpServer metricsHttp;
+  private final ModelRegistry models;
+  private final ScheduledExecutorService modelPoller;
   private boolean closed;
 
-  private TrainFeedServer(ServerOptions o) throws IOException {
+  private TrainFeedServer(ServerOptions o, SynthOptions synth) throws IOException {
     this.options = o;
     this.store = new LocalChunkStore(o.dataDir());
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -98,9 +106,11 @@ public final class TrainFeedServer implements AutoCloseable {
         }
       }
     };
+    this.modelPoller = Executors.newSingleThreadScheduledExecutor(daemon("trainfeed-models"));
+    this.models = openModels(synth, registry, modelPoller);
     this.service = new DataPlaneService(store, source, tokens, metrics, streamPool,
         new StreamLimits(o.maxBatchBytes(), o.maxStreams(),
-            StreamLimits.DEFAULTS.onReadyThresholdBytes()));
+            StreamLimits.DEFAULTS.onReadyThresholdBytes()), models);
     NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(o.bind(), o.port()))
         .executor(grpcPool)
         .maxInboundMessageSize(o.maxInboundMessageBytes())
@@ -124,9 +134,36 @@ public final class TrainFeedServer implements AutoCloseable {
     health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
   }
 
-  /** Starts a server with {@code options}; it serves once this returns. */
+  /**
+   * Loads the models (a missing CUDA library under {@code --device cuda} stops the start with an
+   * {@link IllegalStateException}) and polls their directory for changes.
+   */
+  private static ModelRegistry openModels(SynthOptions synth, PrometheusMeterRegistry registry,
+      ScheduledExecutorService poller) {
+    if (synth.modelsDir() == null) {
+      log.info("no model directory (--models): Synthesize and synthetic mixes are off");
+      return ModelRegistry.none();
+    }
+    SessionFactory sessions = new SessionFactory(synth.device(), CudaLibraries.probe(),
+        synth.intraOpThreads(), log::warn);
+    ModelRegistry m = new ModelRegistry(synth.modelsDir(), sessions, synth.runSize(),
+        new SynthMetrics(registry));
+    m.refresh();
+    m.startPolling(poller, synth.pollInterval());
+    log.info("models from {} (--device {}): {}", synth.modelsDir(), synth.device(),
+        m.list().stream().map(x -> x.name() + "@" + x.provider()).toList());
+    return m;
+  }
+
+  /** Starts a server with {@code options} and the default synthesis options. */
   public static TrainFeedServer start(ServerOptions options) throws IOException {
-    TrainFeedServer s = new TrainFeedServer(options);
+    return start(options, SynthOptions.defaults());
+  }
+
+  /** Starts a server with {@code options} and models per {@code synth}; it serves once this returns. */
+  public static TrainFeedServer start(ServerOptions options, SynthOptions synth)
+      throws IOException {
+    TrainFeedServer s = new TrainFeedServer(options, synth);
     log.info("TrainFeed serving on port {} (metrics port {}), data {}, cache {} at {}", s.port(),
         s.metricsPort(), options.dataDir(), Sizes.human(options.cacheSizeBytes()),
         options.cacheFile());
@@ -150,6 +187,11 @@ public final class TrainFeedServer implements AutoCloseable {
   /** The metrics port actually bound, or -1 when off. */
   public int metricsPort() {
     return metricsHttp == null ? -1 : metricsHttp.port();
+  }
+
+  /** The generative models this server runs. */
+  public ModelRegistry models() {
+    return models;
   }
 
   /** The meter registry (for tests and embedding). */
@@ -202,6 +244,12 @@ public final class TrainFeedServer implements AutoCloseable {
   private void closeQuietly() {
     if (metricsHttp != null) {
       metricsHttp.close();
+    }
+    if (modelPoller != null) {
+      modelPoller.shutdownNow();
+    }
+    if (models != null) {
+      models.close();
     }
     streamPool.shutdownNow();
     loaderPool.shutdownNow();

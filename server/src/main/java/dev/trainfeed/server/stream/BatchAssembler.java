@@ -22,7 +22,7 @@ import java.util.Map;
  * window's samples are spread over all of its chunks; each is fetched from the cache once per pass.
  * Not thread-safe: one stream, one assembler.
  */
-final class BatchAssembler {
+final class BatchAssembler implements BatchSource {
   private final StreamPlan plan;
   private final ChunkSource source;
   private final ResumeTokenCodec tokens;
@@ -65,18 +65,20 @@ final class BatchAssembler {
   }
 
   /** The batch {@code index} of this stream's epoch. */
-  Batch assemble(long index) throws IOException {
+  @Override
+  public Batch assemble(long index) throws IOException {
     DatasetManifest ds = plan.dataset();
     int n = plan.shard().batchLength(index);
     long first = plan.shard().firstPosition(index);
     prefetchThrough(first, first + n + lookaheadSamples);
 
     int[] fields = plan.fieldIndexes();
+    int k = plan.syntheticPerBatch();
     byte[][] out = new byte[fields.length][];
     long[] sampleBytes = new long[fields.length];
     for (int f = 0; f < fields.length; f++) {
       sampleBytes[f] = ds.fields().get(fields[f]).sampleBytes();
-      out[f] = new byte[Math.toIntExact(sampleBytes[f] * n)];
+      out[f] = new byte[Math.toIntExact(sampleBytes[f] * (n + k))];
     }
     Batch.Builder batch = Batch.newBuilder().setIndex(index).setEpoch(plan.settings().epoch());
     boolean anyPadding = false;
@@ -101,13 +103,19 @@ final class BatchAssembler {
       for (boolean p : padding) {
         batch.addPadding(p);
       }
+      for (int j = 0; j < k; j++) {
+        batch.addPadding(false);
+      }
+    }
+    if (k > 0) {
+      appendSynthetic(batch, index, n, k, out, sampleBytes);
     }
     for (int f = 0; f < fields.length; f++) {
       FieldSpec spec = ds.fields().get(fields[f]);
       Tensor.Builder t = Tensor.newBuilder()
           .setName(spec.name())
           .setDtype(DType.forNumber(spec.dtype().wireNumber()))
-          .addShape(n);
+          .addShape(n + k);
       for (long d : spec.shape()) {
         t.addShape(d);
       }
@@ -119,9 +127,41 @@ final class BatchAssembler {
     return batch.build();
   }
 
-  /** Drops the working set so that its chunks can be collected. */
-  void release() {
+  /**
+   * Appends the k synthetic samples of batch {@code index} (indices {@code index·k …}, ids
+   * {@code N + index·k …}) after the {@code n} real ones.
+   */
+  private void appendSynthetic(Batch.Builder batch, long index, int n, int k, byte[][] out,
+      long[] sampleBytes) {
+    long first = index * k;
+    byte[][] tail;
+    try {
+      tail = plan.synthetic().fields(first, k);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("synthesis failed: " + e.getMessage(), e);
+    }
+    for (int f = 0; f < out.length; f++) {
+      System.arraycopy(tail[f], 0, out[f], Math.toIntExact(n * sampleBytes[f]),
+          Math.toIntExact(k * sampleBytes[f]));
+    }
+    for (int i = 0; i < n; i++) {
+      batch.addSynthetic(false);
+    }
+    for (int j = 0; j < k; j++) {
+      batch.addSampleIds(plan.dataset().numSamples() + first + j);
+      batch.addSynthetic(true);
+    }
+  }
+
+  /** Drops the working set so that its chunks can be collected, and the synthetic model. */
+  @Override
+  public void release() {
     workingSet.clear();
+    if (plan.synthetic() != null) {
+      plan.synthetic().close();
+    }
   }
 
   private ByteBuffer chunkBytes(int chunk) throws IOException {

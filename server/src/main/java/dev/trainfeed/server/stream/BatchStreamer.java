@@ -17,7 +17,7 @@ final class BatchStreamer implements Runnable {
   /** Batches one drain task sends before giving the executor to other streams. */
   private static final int BATCHES_PER_TURN = 8;
 
-  private final BatchAssembler assembler;
+  private final BatchSource assembler;
   private final ServerCallStreamObserver<Batch> call;
   private final Executor executor;
   private final ServerMetrics metrics;
@@ -25,19 +25,28 @@ final class BatchStreamer implements Runnable {
   private final long endBatch;
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicBoolean finished = new AtomicBoolean();
+  private final AtomicBoolean released = new AtomicBoolean();
   private volatile boolean cancelled;
   private volatile Status abort;
   private long next;
 
   BatchStreamer(StreamPlan plan, BatchAssembler assembler, ServerCallStreamObserver<Batch> call,
       Executor executor, ServerMetrics metrics, Consumer<BatchStreamer> onFinish) {
+    this(assembler, plan.firstBatch(), plan.shard().numBatches(), call, executor, metrics,
+        onFinish);
+  }
+
+  /** A streamer over any batch source, sending batches {@code [firstBatch, endBatch)}. */
+  BatchStreamer(BatchSource assembler, long firstBatch, long endBatch,
+      ServerCallStreamObserver<Batch> call, Executor executor, ServerMetrics metrics,
+      Consumer<BatchStreamer> onFinish) {
     this.assembler = assembler;
     this.call = call;
     this.executor = executor;
     this.metrics = metrics;
     this.onFinish = onFinish;
-    this.next = plan.firstBatch();
-    this.endBatch = plan.shard().numBatches();
+    this.next = firstBatch;
+    this.endBatch = endBatch;
   }
 
   /** Installs the flow-control and cancellation handlers and starts sending. */
@@ -46,6 +55,7 @@ final class BatchStreamer implements Runnable {
     call.setOnCancelHandler(() -> {
       cancelled = true;
       finish();
+      releaseWhenIdle();
     });
     call.setOnReadyThreshold(onReadyThresholdBytes);
     call.setOnReadyHandler(this::schedule);
@@ -96,16 +106,33 @@ final class BatchStreamer implements Runnable {
       finish();
       return;
     } finally {
-      if (finished.get()) {
+      if (finished.get() && released.compareAndSet(false, true)) {
         // Only the drain task touches the assembler, so the chunks are let go here.
         assembler.release();
       }
       draining.set(false);
     }
+    releaseWhenIdle();
     // An onReady that fired while this task ran found it busy; look again so none is lost.
     if (!cancelled && !finished.get() && (sent == BATCHES_PER_TURN || call.isReady()
         || abort != null)) {
       schedule();
+    }
+  }
+
+  /**
+   * Lets the source go once the stream finished, if no drain task runs now (a cancel that comes
+   * while the stream waits for flow control has no drain task to do it).
+   */
+  private void releaseWhenIdle() {
+    if (finished.get() && !released.get() && draining.compareAndSet(false, true)) {
+      try {
+        if (released.compareAndSet(false, true)) {
+          assembler.release();
+        }
+      } finally {
+        draining.set(false);
+      }
     }
   }
 

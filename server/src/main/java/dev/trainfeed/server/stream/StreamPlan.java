@@ -14,6 +14,7 @@ import dev.trainfeed.server.store.DatasetManifest;
  * @param order the epoch order
  * @param shard this rank's share of it
  * @param firstBatch the batch to start with (0, or where a resume token points)
+ * @param synthetic the synthetic samples appended to every batch; null without a mix
  */
 record StreamPlan(
     DatasetManifest dataset,
@@ -21,7 +22,13 @@ record StreamPlan(
     StreamSettings settings,
     EpochOrder order,
     ShardPlan shard,
-    long firstBatch) {
+    long firstBatch,
+    SyntheticTail synthetic) {
+
+  /** k, the synthetic samples at the end of every batch (0 without a mix). */
+  int syntheticPerBatch() {
+    return synthetic == null ? 0 : synthetic.perBatch();
+  }
 
   /** Bytes of the real-sample payload of this stream's largest batch. */
   long largestBatchPayloadBytes() {
@@ -30,6 +37,7 @@ record StreamPlan(
       perSample += dataset.fields().get(f).sampleBytes();
     }
     // A batch never holds more than the rank's share, however large batch_size is.
-    return perSample * Math.min(settings.batchSize(), shard.samplesPerRank());
+    int k = syntheticPerBatch();
+    return perSample * (Math.min(settings.batchSize() - k, shard.samplesPerRank()) + k);
   }
 }
