@@ -81,6 +81,16 @@ public final class TrainFeedServer implements AutoCloseable {
     new ClassLoaderMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     ResumeTokenCodec tokens = new ResumeTokenCodec(ResumeKeyring.loadOrCreate(o.resumeKeyFile()));
+    // Models first: a --device that cannot be honoured stops the start before the cache file is
+    // taken, and ONNX Runtime's native library loads before Chronicle's.
+    this.modelPoller = Executors.newSingleThreadScheduledExecutor(daemon("trainfeed-models"));
+    try {
+      this.models = openModels(synth, registry, modelPoller);
+    } catch (RuntimeException e) {
+      modelPoller.shutdownNow();
+      store.close();
+      throw e;
+    }
     this.cache = ChronicleChunkCache.builder()
         .file(o.cacheFile())
         .capacityBytes(o.cacheSizeBytes())
@@ -106,8 +116,6 @@ public final class TrainFeedServer implements AutoCloseable {
         }
       }
     };
-    this.modelPoller = Executors.newSingleThreadScheduledExecutor(daemon("trainfeed-models"));
-    this.models = openModels(synth, registry, modelPoller);
     this.service = new DataPlaneService(store, source, tokens, metrics, streamPool,
         new StreamLimits(o.maxBatchBytes(), o.maxStreams(),
             StreamLimits.DEFAULTS.onReadyThresholdBytes()), models);
