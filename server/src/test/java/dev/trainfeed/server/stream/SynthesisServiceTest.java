@@ -419,6 +419,23 @@ class SynthesisServiceTest {
           .isNotEqualTo(oldVersion);
       running.forEachRemaining(got::add);
       assertThat(bytes(got, "image")).isEqualTo(bytes(reference, "image"));
+      // The old version closes once its last stream is done with it.
+      LoadedModel v2 = swap.acquire("g").orElseThrow();
+      v2.release();
+      // A stream cancelled mid-way (a million samples fill the 1 MiB flow-control window) lets
+      // its version go as well: start one on v2, cancel it,
+      // replace the model again, and v2 closes.
+      io.grpc.Context.CancellableContext ctx = io.grpc.Context.current().withCancellation();
+      Iterator<Batch> cancelled = ctx.call(() -> st.synthesize(synth("g").setCount(1_000_000)
+          .setBatchSize(8).build()));
+      cancelled.next();
+      ctx.cancel(null);
+      Files.writeString(d, Files.readString(d) + "\n# v3\n");
+      swap.refresh();
+      for (int i = 0; i < 500 && !v2.isClosed(); i++) {
+        Thread.sleep(20);
+      }
+      assertThat(v2.isClosed()).as("a cancelled stream releases its model version").isTrue();
       // Its token pins the old version, which is gone: refused naming the version.
       assertStatus(() -> st.synthesize(synth("g").setCount(64).setBatchSize(8)
           .setResumeToken(got.get(2).getResumeToken()).build()).next(),
