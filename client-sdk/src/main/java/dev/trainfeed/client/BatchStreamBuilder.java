@@ -34,6 +34,8 @@ public final class BatchStreamBuilder {
   private int prefetch = 4;
   private ResumeToken resumeFrom;
   private Augmentation augmentation;
+  private String syntheticModel = "";
+  private double syntheticFraction;
 
   BatchStreamBuilder(Replicas replicas, String dataset) {
     this.replicas = replicas;
@@ -184,6 +186,28 @@ public final class BatchStreamBuilder {
   }
 
   /**
+   * Mixes synthetic samples from {@code model} into every batch: k = floor(fraction × batchSize +
+   * 0.5) samples at the end of each batch, flagged by {@link Batch#isSynthetic(int)}, with ids
+   * N + i; batches then hold batchSize − k real samples. Default: no synthetic samples. The model
+   * must yield every fetched field in the dataset's dtype and shape (select fields with {@link
+   * #fields(String...)} otherwise); the server checks this when the stream opens.
+   *
+   * @param model a model from {@link TrainFeedClient#models()}
+   * @param fraction in [0, 1); k must come out below batchSize
+   */
+  public BatchStreamBuilder synthetic(String model, double fraction) {
+    if (model == null || model.isEmpty()) {
+      throw new IllegalArgumentException("synthetic model must be named; see client.models()");
+    }
+    if (!(fraction >= 0 && fraction < 1)) {
+      throw new IllegalArgumentException("synthetic fraction must be in [0, 1), was " + fraction);
+    }
+    this.syntheticModel = model;
+    this.syntheticFraction = fraction;
+    return this;
+  }
+
+  /**
    * Starts after the batch that carried {@code token}, in that batch's epoch; the other settings
    * must be the ones that stream had (only {@link #fields(String...)} may differ). Default: start at
    * the beginning of {@link #epoch(long)}.
@@ -234,6 +258,6 @@ public final class BatchStreamBuilder {
     }
     return new BatchStream(replicas, new StreamParams(dataset, batchSize, shuffle, seed, rank,
         worldSize, fields, dropLast, shuffleWindow, firstEpoch, epochs, token, prefetch,
-        augmentation));
+        augmentation, syntheticModel, syntheticFraction));
   }
 }

@@ -80,6 +80,31 @@ public final class TrainFeedClient implements AutoCloseable {
     return new BatchStreamBuilder(replicas, dataset);
   }
 
+  /**
+   * Returns the generative models the server runs: name, kind (gan, vae, ae), version, the fields
+   * a sample has, latent size, the execution provider in use and whether it takes a class.
+   *
+   * @throws TrainFeedException if the call fails after the configured reconnect attempts
+   */
+  public List<ModelInfo> models() {
+    return replicas.call(stub -> stub.listModels(
+        dev.trainfeed.proto.v1.ListModelsRequest.getDefaultInstance()))
+        .getModelsList().stream().map(ProtoMapping::modelInfo).toList();
+  }
+
+  /**
+   * Starts describing a stream of synthetic samples from {@code model}; set the count and batch
+   * size, then {@link SynthesizeBuilder#open()}.
+   *
+   * @param model a model name from {@link #models()}
+   */
+  public SynthesizeBuilder synthesize(String model) {
+    if (model == null || model.isBlank()) {
+      throw new IllegalArgumentException("model name must be non-empty; see models()");
+    }
+    return new SynthesizeBuilder(replicas, model);
+  }
+
   /** Cancels every open stream and closes the connections; idempotent. */
   @Override
   public void close() {

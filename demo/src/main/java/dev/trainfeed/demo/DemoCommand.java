@@ -44,6 +44,9 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "7", description = "Shuffle seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  /** The classifier the demo trains; the synthesis step keeps training it. */
+  private SoftmaxRegression model;
+
   @Override
   public Integer call() throws Exception {
     Path home = Path.of(System.getProperty("trainfeed.home", ".")).toAbsolutePath();
@@ -72,6 +75,7 @@ final class DemoCommand implements Callable<Integer> {
           info.numChunks(), info.fields(), server.metricsPort());
       boolean ok = train(client, info);
       printCache(server);
+      ok &= SynthesisDemo.run(client, Math.toIntExact(info.numSamples()), batchSize, seed, model);
       System.out.println(ok ? "demo: OK" : "demo: FAILED");
       return ok ? 0 : 1;
     }
@@ -81,7 +85,7 @@ final class DemoCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "== 3. train softmax regression: %d epochs x %d ranks, batch %d,"
         + " shuffled (seed %d)%n", epochs, worldSize, batchSize, seed);
     int n = Math.toIntExact(info.numSamples());
-    SoftmaxRegression model = new SoftmaxRegression(64, 10, 0.5);
+    model = new SoftmaxRegression(64, 10, 0.5);
     boolean ok = true;
     long samples = 0;
     long bytes = 0;

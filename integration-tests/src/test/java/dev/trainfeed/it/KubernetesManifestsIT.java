@@ -34,14 +34,6 @@ import picocli.CommandLine;
  * claim a pod uses exists, and the GPU overlay asks for a GPU.
  */
 class KubernetesManifestsIT {
-  /**
-   * Options the security and synthesis work adds to {@code serve} ({@code --tls-cert},
-   * {@code --tls-key}, {@code --auth-tokens}, {@code --device}); the manifests already pass them
-   * so the deployment is complete once those land. A name here that {@code serve} already knows is
-   * checked like any other.
-   */
-  static final Set<String> PENDING_OPTIONS = Set.of("tls-cert", "tls-key", "auth-tokens",
-      "device");
   /** Metaspace, code cache, thread stacks and Netty beyond heap, cache and direct memory. */
   static final long JVM_OVERHEAD_BYTES = 256L << 20;
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -65,13 +57,12 @@ class KubernetesManifestsIT {
     // Every config key and TRAINFEED_* variable is a serve option (or one that is on its way).
     Set<String> options = serveOptions();
     config.fieldNames().forEachRemaining(k -> assertThat(options.contains(k)
-        || PENDING_OPTIONS.contains(k)).as("config key " + k + " is a serve option").isTrue());
+).as("config key " + k + " is a serve option").isTrue());
     Map<String, String> env = new HashMap<>();
     container.path("env").forEach(e -> env.put(e.path("name").asText(),
         e.path("value").asText()));
     Set<String> envNames = new HashSet<>();
     options.forEach(o -> envNames.add(ConfigDefaults.envName("--" + o)));
-    PENDING_OPTIONS.forEach(o -> envNames.add(ConfigDefaults.envName("--" + o)));
     env.keySet().stream().filter(n -> n.startsWith("TRAINFEED_")).forEach(n ->
         assertThat(envNames).as("environment variable " + n).contains(n));
     assertThat(container.path("args").toString()).contains("serve", "--config",

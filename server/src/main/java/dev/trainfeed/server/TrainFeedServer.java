@@ -20,6 +20,12 @@ import dev.trainfeed.server.stream.ChunkSource;
 import dev.trainfeed.server.stream.DataPlaneBinding;
 import dev.trainfeed.server.stream.DataPlaneService;
 import dev.trainfeed.server.stream.StreamLimits;
+import dev.trainfeed.server.synth.AutoencoderAugmenters;
+import dev.trainfeed.server.synth.CudaLibraries;
+import dev.trainfeed.server.synth.ModelRegistry;
+import dev.trainfeed.server.synth.SessionFactory;
+import dev.trainfeed.server.synth.SynthMetrics;
+import dev.trainfeed.server.synth.SynthOptions;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
@@ -39,6 +45,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -74,9 +81,12 @@ public final class TrainFeedServer implements AutoCloseable {
   private final Server healthOnly;
   private final MetricsHttpServer metricsHttp;
   private final TransportSecurity security;
+  private final ModelRegistry models;
+  private final ScheduledExecutorService modelPoller;
   private boolean closed;
 
-  private TrainFeedServer(ServerOptions o, SecurityOptions so) throws IOException {
+  private TrainFeedServer(ServerOptions o, SecurityOptions so, SynthOptions synth)
+      throws IOException {
     this.options = o;
     // First, so that unreadable TLS or token files stop the start before anything is opened.
     this.security = TransportSecurity.start(so);
@@ -90,6 +100,16 @@ public final class TrainFeedServer implements AutoCloseable {
     ResumeTokenCodec tokens = new ResumeTokenCodec(ResumeKeyring.loadOrCreate(o.resumeKeyFile()));
     // The policy and the prefetcher share one view of every active stream's future.
     StreamDemand demand = new StreamDemand();
+    // Models first: a --device that cannot be honoured stops the start before the cache file is
+    // taken, and ONNX Runtime's native library loads before Chronicle's.
+    this.modelPoller = Executors.newSingleThreadScheduledExecutor(daemon("trainfeed-models"));
+    try {
+      this.models = openModels(synth, registry, modelPoller);
+    } catch (RuntimeException e) {
+      modelPoller.shutdownNow();
+      store.close();
+      throw e;
+    }
     this.cache = ChronicleChunkCache.builder()
         .file(o.cacheFile())
         .capacityBytes(o.cacheSizeBytes())
@@ -123,7 +143,8 @@ public final class TrainFeedServer implements AutoCloseable {
     };
     this.service = new DataPlaneService(store, source, tokens, metrics, streamPool,
         new StreamLimits(o.maxBatchBytes(), o.maxStreams(),
-            StreamLimits.DEFAULTS.onReadyThresholdBytes()));
+            StreamLimits.DEFAULTS.onReadyThresholdBytes()), models,
+        AutoencoderAugmenters.from(models));
     NettyServerBuilder b = security.serverBuilder(new InetSocketAddress(o.bind(), o.port()))
         .executor(grpcPool)
         .maxInboundMessageSize(o.maxInboundMessageBytes())
@@ -184,18 +205,51 @@ public final class TrainFeedServer implements AutoCloseable {
     }
   }
 
-  /** Starts a server with {@code options}; it serves once this returns. */
+  /**
+   * Loads the models (a missing CUDA library under {@code --device cuda} stops the start with an
+   * {@link IllegalStateException}) and polls their directory for changes.
+   */
+  private static ModelRegistry openModels(SynthOptions synth, PrometheusMeterRegistry registry,
+      ScheduledExecutorService poller) {
+    if (synth.modelsDir() == null) {
+      log.info("no model directory (--models): Synthesize and synthetic mixes are off");
+      return ModelRegistry.none();
+    }
+    SessionFactory sessions = new SessionFactory(synth.device(), CudaLibraries.probe(),
+        synth.intraOpThreads(), log::warn);
+    ModelRegistry m = new ModelRegistry(synth.modelsDir(), sessions, synth.runSize(),
+        new SynthMetrics(registry));
+    m.refresh();
+    m.startPolling(poller, synth.pollInterval());
+    log.info("models from {} (--device {}): {}", synth.modelsDir(), synth.device(),
+        m.list().stream().map(x -> x.name() + "@" + x.provider()).toList());
+    return m;
+  }
+
+  /** Starts a plaintext server without tokens, with the default synthesis options. */
   public static TrainFeedServer start(ServerOptions options) throws IOException {
-    return start(options, SecurityOptions.DEFAULTS);
+    return start(options, SecurityOptions.DEFAULTS, SynthOptions.defaults());
+  }
+
+  /** Starts a server with the transport security and tokens of {@code security}. */
+  public static TrainFeedServer start(ServerOptions options, SecurityOptions security)
+      throws IOException {
+    return start(options, security, SynthOptions.defaults());
+  }
+
+  /** Starts a plaintext server without tokens, with models per {@code synth}. */
+  public static TrainFeedServer start(ServerOptions options, SynthOptions synth)
+      throws IOException {
+    return start(options, SecurityOptions.DEFAULTS, synth);
   }
 
   /**
-   * Starts a server with {@code options} and the transport security, tokens and connection
-   * limits of {@code security}; it serves once this returns.
+   * Starts a server with {@code options}, the transport security, tokens and connection limits of
+   * {@code security}, and models per {@code synth}; it serves once this returns.
    */
-  public static TrainFeedServer start(ServerOptions options, SecurityOptions security)
-      throws IOException {
-    TrainFeedServer s = new TrainFeedServer(options, security);
+  public static TrainFeedServer start(ServerOptions options, SecurityOptions security,
+      SynthOptions synth) throws IOException {
+    TrainFeedServer s = new TrainFeedServer(options, security, synth);
     log.info("TrainFeed serving on port {} (metrics port {}), data {}, cache {} at {}", s.port(),
         s.metricsPort(), options.dataDir(), Sizes.human(options.cacheSizeBytes()),
         options.cacheFile());
@@ -224,6 +278,11 @@ public final class TrainFeedServer implements AutoCloseable {
   /** The separate health-only port actually bound, or -1 when off. */
   public int healthPort() {
     return healthOnly == null ? -1 : healthOnly.getPort();
+  }
+
+  /** The generative models this server runs. */
+  public ModelRegistry models() {
+    return models;
   }
 
   /** The meter registry (for tests and embedding). */
@@ -279,6 +338,12 @@ public final class TrainFeedServer implements AutoCloseable {
   private void closeQuietly() {
     if (metricsHttp != null) {
       metricsHttp.close();
+    }
+    if (modelPoller != null) {
+      modelPoller.shutdownNow();
+    }
+    if (models != null) {
+      models.close();
     }
     streamPool.shutdownNow();
     loaderPool.shutdownNow();

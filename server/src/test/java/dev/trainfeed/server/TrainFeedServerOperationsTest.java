@@ -71,8 +71,11 @@ class TrainFeedServerOperationsTest {
           + "statusCode=\"NOT_FOUND\"} 1$");
       assertThat(text).contains("jvm_buffer_memory_used_bytes{id=\"direct\"}",
           "jvm_buffer_memory_used_bytes{id=\"mapped\"}", "jvm_memory_used_bytes{area=\"heap\"");
-      // A cache of half the dataset must have evicted during a full epoch.
-      assertThat(counter(text, "trainfeed_cache_evictions_total")).isPositive();
+      // A cache of half the dataset stays within its bound; the policy keeps what it holds for
+      // the next epoch and refuses newcomers rather than evicting, so evictions may be zero.
+      assertThat(counter(text, "trainfeed_cache_evictions_total")).isNotNegative();
+      assertThat(counter(text, "trainfeed_cache_size_bytes"))
+          .isLessThanOrEqualTo(counter(text, "trainfeed_cache_capacity_bytes")).isPositive();
       assertThat(counter(text, "trainfeed_batches_sent_total")).isGreaterThanOrEqualTo(
           OpsFixture.SAMPLES / 64 + 1);
 

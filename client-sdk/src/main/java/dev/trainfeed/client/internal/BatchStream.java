@@ -6,11 +6,11 @@ import dev.trainfeed.client.BatchIterator;
 import dev.trainfeed.client.ResumeToken;
 import dev.trainfeed.client.TrainFeedException;
 import dev.trainfeed.proto.v1.DataPlaneGrpc;
-import dev.trainfeed.proto.v1.StreamBatchesRequest;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -27,8 +27,20 @@ import java.util.concurrent.BlockingQueue;
 public final class BatchStream implements BatchIterator {
   private static final Object END = new Object();
 
+  /** Starts one server-streaming call of batches (StreamBatches or Synthesize). */
+  @FunctionalInterface
+  public interface CallStarter {
+    /**
+     * Starts the call for {@code epoch} from {@code token} (empty: from the start), delivering
+     * to {@code observer}.
+     */
+    void start(DataPlaneGrpc.DataPlaneStub stub, long epoch, ByteString token,
+        StreamObserver<dev.trainfeed.proto.v1.Batch> observer);
+  }
+
   private final Replicas replicas;
-  private final StreamParams params;
+  private final CallStarter starter;
+  private final int prefetch;
   private long epoch;
   private long epochsLeft;
   private ByteString epochStartToken;
@@ -42,22 +54,34 @@ public final class BatchStream implements BatchIterator {
 
   /** Opens the first call of the stream {@code params} describes. */
   public BatchStream(Replicas replicas, StreamParams params) {
+    this(replicas, params.firstEpoch(), params.epochs(), params.resumeToken(), params.prefetch(),
+        (stub, epoch, token, observer) ->
+            // The stub's channel carries the interceptors and its options the message size limit;
+            // the aliasing marshaller parses without copying tensor data a second time.
+            ClientCalls.asyncServerStreamingCall(stub.getChannel().newCall(
+                AliasingBatchMarshaller.STREAM_BATCHES, stub.getCallOptions()),
+                ProtoMapping.request(params, epoch, token), observer));
+  }
+
+  /**
+   * Opens the first of {@code epochs} calls that {@code starter} makes, from {@code resumeToken}
+   * (empty: from the start), with {@code prefetch} batches requested ahead.
+   */
+  public BatchStream(Replicas replicas, long firstEpoch, long epochs, byte[] resumeToken,
+      int prefetch, CallStarter starter) {
     this.replicas = replicas;
-    this.params = params;
-    this.epoch = params.firstEpoch();
-    this.epochsLeft = params.epochs();
-    this.epochStartToken = ByteString.copyFrom(params.resumeToken());
+    this.starter = starter;
+    this.prefetch = prefetch;
+    this.epoch = firstEpoch;
+    this.epochsLeft = epochs;
+    this.epochStartToken = ByteString.copyFrom(resumeToken);
     start();
   }
 
   private void start() {
     ByteString token = lastToken.isEmpty() ? epochStartToken : lastToken;
     Call next = new Call();
-    DataPlaneGrpc.DataPlaneStub stub = replicas.stub();
-    // The stub's channel carries the interceptors and its options the message size limit.
-    ClientCalls.asyncServerStreamingCall(
-        stub.getChannel().newCall(AliasingBatchMarshaller.STREAM_BATCHES, stub.getCallOptions()),
-        ProtoMapping.request(params, epoch, token), next);
+    starter.start(replicas.stub(), epoch, token, next);
     // Publish only a started call; close() and this check see each other's writes (both volatile).
     call = next;
     if (closed) {
@@ -166,16 +190,16 @@ public final class BatchStream implements BatchIterator {
   }
 
   /** One StreamBatches call: its events, in arrival order, and its flow control. */
-  private final class Call implements ClientResponseObserver<StreamBatchesRequest,
+  private final class Call implements ClientResponseObserver<Object,
       dev.trainfeed.proto.v1.Batch> {
     // Flow control bounds the batches; one slot for a conversion error, one for the call's end.
-    final BlockingQueue<Object> events = new ArrayBlockingQueue<>(params.prefetch() + 2);
-    private volatile ClientCallStreamObserver<StreamBatchesRequest> requests;
+    final BlockingQueue<Object> events = new ArrayBlockingQueue<>(prefetch + 2);
+    private volatile ClientCallStreamObserver<Object> requests;
 
     @Override
-    public void beforeStart(ClientCallStreamObserver<StreamBatchesRequest> requestStream) {
+    public void beforeStart(ClientCallStreamObserver<Object> requestStream) {
       requests = requestStream;
-      requestStream.disableAutoRequestWithInitial(params.prefetch());
+      requestStream.disableAutoRequestWithInitial(prefetch);
     }
 
     @Override

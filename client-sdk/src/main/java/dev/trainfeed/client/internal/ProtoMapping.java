@@ -5,6 +5,7 @@ import dev.trainfeed.client.Batch;
 import dev.trainfeed.client.DType;
 import dev.trainfeed.client.DatasetInfo;
 import dev.trainfeed.client.FieldInfo;
+import dev.trainfeed.client.ModelInfo;
 import dev.trainfeed.client.ResumeToken;
 import dev.trainfeed.client.Tensor;
 import dev.trainfeed.client.TrainFeedException;
@@ -36,7 +37,36 @@ public final class ProtoMapping {
         .addAllFields(params.fields())
         .setShuffleWindow(params.shuffleWindow())
         .setResumeToken(resumeToken)
+        .setSynthetic(dev.trainfeed.proto.v1.SyntheticMix.newBuilder()
+            .setModel(params.syntheticModel()).setFraction(params.syntheticFraction()))
         .build();
+  }
+
+  /** Returns the Synthesize request for {@code params}, starting at {@code resumeToken}. */
+  public static dev.trainfeed.proto.v1.SynthesizeRequest request(SynthesizeParams params,
+      ByteString resumeToken) {
+    dev.trainfeed.proto.v1.SynthesizeRequest.Builder b =
+        dev.trainfeed.proto.v1.SynthesizeRequest.newBuilder()
+            .setModel(params.model())
+            .setCount(params.count())
+            .setBatchSize(params.batchSize())
+            .setSeed(params.seed())
+            .setResumeToken(resumeToken);
+    if (params.classLabel() != null) {
+      b.setClassLabel(params.classLabel());
+    }
+    return b.build();
+  }
+
+  /** Returns the SDK view of a model description. */
+  public static ModelInfo modelInfo(dev.trainfeed.proto.v1.ModelInfo m) {
+    List<FieldInfo> outputs = new ArrayList<>(m.getOutputsCount());
+    for (FieldSpec f : m.getOutputsList()) {
+      outputs.add(new FieldInfo(f.getName(), dtype(f.getDtype(), "output '" + f.getName() + "'"),
+          toLongs(f.getShapeList())));
+    }
+    return new ModelInfo(m.getName(), m.getKind(), m.getVersion(), outputs, m.getLatentDim(),
+        m.getProvider(), m.getConditional());
   }
 
   /**

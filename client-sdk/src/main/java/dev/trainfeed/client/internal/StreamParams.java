@@ -20,7 +20,10 @@ import java.util.List;
  * @param resumeToken wire bytes of the token to start the first epoch from; empty for none
  * @param prefetch batches requested ahead, ≥ 1
  * @param augmentation server-side augmentation; null for none
+ * @param syntheticModel the model whose samples are mixed in; empty for none
+ * @param syntheticFraction the fraction of each batch that is synthetic, in [0, 1)
  */
 public record StreamParams(String dataset, int batchSize, boolean shuffle, long seed, int rank,
     int worldSize, List<String> fields, boolean dropLast, int shuffleWindow, long firstEpoch,
-    long epochs, byte[] resumeToken, int prefetch, Augmentation augmentation) {}
+    long epochs, byte[] resumeToken, int prefetch, Augmentation augmentation,
+    String syntheticModel, double syntheticFraction) {}

@@ -7,11 +7,12 @@ import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code trainfeed} command line of the server side: serve, ingest, datasets, delete. */
+/** The {@code trainfeed} command line of the server side: serve, ingest, datasets, delete,
+ * synth-eval. */
 @Command(name = "trainfeed", mixinStandardHelpOptions = true, version = "TrainFeed 0.1.0",
     description = "A data plane for machine-learning training.",
     subcommands = {ServeCommand.class, IngestCommand.class, DatasetsCommand.class,
-        DeleteCommand.class})
+        DeleteCommand.class, SynthEvalCommand.class})
 public final class Main implements Runnable {
 
   /** Runs the command line and exits with its status. */

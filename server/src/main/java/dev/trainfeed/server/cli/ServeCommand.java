@@ -2,6 +2,8 @@ package dev.trainfeed.server.cli;
 
 import dev.trainfeed.server.TrainFeedServer;
 import dev.trainfeed.server.config.ServerOptions;
+import dev.trainfeed.server.synth.Device;
+import dev.trainfeed.server.synth.SynthOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -92,6 +94,26 @@ final class ServeCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE}).")
   int healthPort;
 
+  @Option(names = "--models", paramLabel = "DIR",
+      description = "Model directory, one folder per ONNX model, watched for changes "
+          + "(default: the bundled models/ of the installation, none if absent).")
+  Path models;
+
+  @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda[:N]",
+      description = "Execution provider for models: auto uses CUDA where CUDA 12 and cuDNN 9 "
+          + "resolve and CPU otherwise (default: ${DEFAULT-VALUE}).")
+  String device;
+
+  @Option(names = "--synth-run-size", defaultValue = "64",
+      description = "Rows per ONNX Runtime run; requests are packed and padded to it "
+          + "(default: ${DEFAULT-VALUE}).")
+  int synthRunSize;
+
+  @Option(names = "--synth-threads", defaultValue = "0",
+      description = "ONNX Runtime intra-op threads per model; 0 means all cores "
+          + "(default: ${DEFAULT-VALUE}).")
+  int synthThreads;
+
   @Option(names = "--print-config",
       description = "Print the effective configuration and exit.")
   boolean printConfig;
@@ -108,10 +130,18 @@ final class ServeCommand implements Callable<Integer> {
         healthPort);
   }
 
+  SynthOptions synthOptions() {
+    SynthOptions d = SynthOptions.defaults();
+    return new SynthOptions(models != null ? models.toAbsolutePath() : d.modelsDir(),
+        Device.parse(device), synthRunSize,
+        synthThreads > 0 ? synthThreads : d.intraOpThreads(), d.pollInterval());
+  }
+
   @Override
   public Integer call() throws Exception {
     ServerOptions o = options();
     security.options(); // validates the security flags before anything starts
+    SynthOptions synth = synthOptions();
     if (printConfig) {
       for (OptionSpec opt : spec.options()) {
         if (opt.longestName().equals("--help") || opt.longestName().equals("--version")
@@ -119,11 +149,11 @@ final class ServeCommand implements Callable<Integer> {
           continue;
         }
         spec.commandLine().getOut().println(opt.longestName().substring(2) + ": "
-            + effective(opt, o));
+            + effective(opt, o, synth));
       }
       return 0;
     }
-    TrainFeedServer server = TrainFeedServer.start(o, security.options());
+    TrainFeedServer server = TrainFeedServer.start(o, security.options(), synth);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();
@@ -138,8 +168,10 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static Object effective(OptionSpec opt, ServerOptions o) {
+  private static Object effective(OptionSpec opt, ServerOptions o, SynthOptions synth) {
     return switch (opt.longestName()) {
+      case "--models" -> synth.modelsDir() == null ? "(none)" : synth.modelsDir();
+      case "--synth-threads" -> synth.intraOpThreads();
       case "--data-dir" -> o.dataDir();
       case "--cache-file" -> o.cacheFile();
       case "--resume-key-file" -> o.resumeKeyFile();

@@ -21,7 +21,7 @@ import java.util.Map;
  * window's samples are spread over all of its chunks; each is fetched from the cache once per pass.
  * Not thread-safe: one stream, one assembler.
  */
-final class BatchAssembler {
+final class BatchAssembler implements BatchSource {
   private final StreamPlan plan;
   private final ChunkSource.Reader chunks;
   private final ResumeTokenCodec tokens;
@@ -49,10 +49,12 @@ final class BatchAssembler {
    * The batch {@code index} of this stream's epoch. Its tensors are slices of the working set's
    * chunk buffers, not copies: the marshaller copies them once, into the transport's buffers.
    */
-  BatchPayload assemble(long index) throws IOException {
+  @Override
+  public BatchPayload assemble(long index) throws Exception {
     DatasetManifest ds = plan.dataset();
     int n = plan.shard().batchLength(index);
     long first = plan.shard().firstPosition(index);
+    int k = plan.syntheticPerBatch();
 
     int[] fields = plan.fieldIndexes();
     TensorPayload[] tensors = new TensorPayload[fields.length];
@@ -61,15 +63,15 @@ final class BatchAssembler {
       FieldSpec spec = ds.fields().get(fields[f]);
       sampleBytes[f] = spec.sampleBytes();
       long[] shape = new long[spec.shape().length + 1];
-      shape[0] = n;
+      shape[0] = n + k;
       for (int d = 0; d < spec.shape().length; d++) {
         shape[d + 1] = spec.shape()[d];
       }
       tensors[f] = new TensorPayload(spec.name(), spec.dtype().wireNumber(), shape);
     }
-    long[] ids = new long[n];
+    long[] ids = new long[n + k];
     boolean anyPadding = false;
-    boolean[] padding = new boolean[n];
+    boolean[] padding = new boolean[n + k];
     for (int i = 0; i < n; i++) {
       long ext = first + i;
       padding[i] = plan.shard().isPadding(ext);
@@ -85,6 +87,21 @@ final class BatchAssembler {
         tensors[f].add(bytes, Math.toIntExact(src), (int) sampleBytes[f]);
       }
     }
+    boolean[] synthetic = new boolean[0];
+    if (k > 0) {
+      // Synthetic sample i of this (rank, epoch) stream has id N + i; batch b holds b·k … b·k+k-1.
+      long firstSynthetic = index * k;
+      byte[][] tail = plan.synthetic().fields(firstSynthetic, k);
+      synthetic = new boolean[n + k];
+      for (int j = 0; j < k; j++) {
+        ids[n + j] = ds.numSamples() + firstSynthetic + j;
+        synthetic[n + j] = true;
+      }
+      for (int f = 0; f < fields.length; f++) {
+        tensors[f].add(ByteBuffer.wrap(tail[f]), 0, tail[f].length);
+      }
+    }
+    // Augmentation applies to real and synthetic samples alike, keyed by their ids.
     for (int f = 0; f < fields.length; f++) {
       FieldSpec spec = ds.fields().get(fields[f]);
       if (plan.augmenter().augments(spec)) {
@@ -95,21 +112,29 @@ final class BatchAssembler {
       }
     }
     return new BatchPayload(index, plan.settings().epoch(), ids, List.of(tensors),
-        plan.settings().token(tokens, index + 1), new boolean[0],
+        plan.settings().token(tokens, index + 1), synthetic,
         anyPadding ? padding : new boolean[0]);
   }
 
-  /** Drops the working set so that its chunks can be collected, and ends the look-ahead. */
-  void release() {
+  /**
+   * Drops the working set so that its chunks can be collected, ends the look-ahead and lets the
+   * synthetic model go.
+   */
+  @Override
+  public void release() {
     workingSet.clear();
     chunks.close();
+    if (plan.synthetic() != null) {
+      plan.synthetic().close();
+    }
   }
 
   /**
    * Ends the look-ahead, so the stream leaves the prefetcher's registry. Safe from any thread: a
    * cancelled stream's drain task may never run again to {@link #release} it.
    */
-  void endLookahead() {
+  @Override
+  public void endLookahead() {
     chunks.close();
   }
 

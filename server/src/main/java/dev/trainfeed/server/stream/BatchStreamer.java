@@ -17,7 +17,7 @@ final class BatchStreamer<T> implements Runnable {
   /** Batches one drain task sends before giving the executor to other streams. */
   private static final int BATCHES_PER_TURN = 8;
 
-  private final BatchAssembler assembler;
+  private final BatchSource assembler;
   private final ServerCallStreamObserver<T> call;
   private final Function<BatchPayload, T> message;
   private final Executor executor;
@@ -26,6 +26,7 @@ final class BatchStreamer<T> implements Runnable {
   private final long endBatch;
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicBoolean finished = new AtomicBoolean();
+  private final AtomicBoolean released = new AtomicBoolean();
   private volatile boolean cancelled;
   private volatile Status abort;
   private long next;
@@ -37,14 +38,22 @@ final class BatchStreamer<T> implements Runnable {
   BatchStreamer(StreamPlan plan, BatchAssembler assembler, ServerCallStreamObserver<T> call,
       Function<BatchPayload, T> message, Executor executor, ServerMetrics metrics,
       Consumer<BatchStreamer<?>> onFinish) {
+    this(assembler, plan.firstBatch(), plan.shard().numBatches(), call, message, executor,
+        metrics, onFinish);
+  }
+
+  /** A streamer over any batch source, sending batches {@code [firstBatch, endBatch)}. */
+  BatchStreamer(BatchSource assembler, long firstBatch, long endBatch,
+      ServerCallStreamObserver<T> call, Function<BatchPayload, T> message, Executor executor,
+      ServerMetrics metrics, Consumer<BatchStreamer<?>> onFinish) {
     this.assembler = assembler;
     this.call = call;
     this.message = message;
     this.executor = executor;
     this.metrics = metrics;
     this.onFinish = onFinish;
-    this.next = plan.firstBatch();
-    this.endBatch = plan.shard().numBatches();
+    this.next = firstBatch;
+    this.endBatch = endBatch;
   }
 
   /** Installs the flow-control and cancellation handlers and starts sending. */
@@ -53,6 +62,7 @@ final class BatchStreamer<T> implements Runnable {
     call.setOnCancelHandler(() -> {
       cancelled = true;
       finish();
+      releaseWhenIdle();
     });
     call.setOnReadyThreshold(onReadyThresholdBytes);
     call.setOnReadyHandler(this::schedule);
@@ -104,16 +114,33 @@ final class BatchStreamer<T> implements Runnable {
       finish();
       return;
     } finally {
-      if (finished.get()) {
+      if (finished.get() && released.compareAndSet(false, true)) {
         // Only the drain task touches the assembler, so the chunks are let go here.
         assembler.release();
       }
       draining.set(false);
     }
     // An onReady that fired while this task ran found it busy; look again so none is lost.
+    releaseWhenIdle();
     if (!cancelled && !finished.get() && (sent == BATCHES_PER_TURN || call.isReady()
         || abort != null)) {
       schedule();
+    }
+  }
+
+  /**
+   * Lets the source go once the stream finished, if no drain task runs now (a cancel that comes
+   * while the stream waits for flow control has no drain task to do it).
+   */
+  private void releaseWhenIdle() {
+    if (finished.get() && !released.get() && draining.compareAndSet(false, true)) {
+      try {
+        if (released.compareAndSet(false, true)) {
+          assembler.release();
+        }
+      } finally {
+        draining.set(false);
+      }
     }
   }
 

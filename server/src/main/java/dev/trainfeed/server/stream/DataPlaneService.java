@@ -23,6 +23,7 @@ import dev.trainfeed.server.security.DatasetAccess;
 import dev.trainfeed.server.store.ChunkStore;
 import dev.trainfeed.server.store.DatasetManifest;
 import dev.trainfeed.server.store.DatasetNames;
+import dev.trainfeed.server.synth.ModelRegistry;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -49,6 +50,8 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
   private final Executor streamExecutor;
   private final StreamLimits limits;
   private final AutoencoderModels autoencoders;
+  private final ModelRegistry models;
+  private final SyntheticMixes mixes;
   private final Set<BatchStreamer<?>> active = ConcurrentHashMap.newKeySet();
   private final AtomicInteger streams = new AtomicInteger();
   private volatile boolean draining;
@@ -65,7 +68,8 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
    */
   public DataPlaneService(ChunkStore store, ChunkSource chunks, ResumeTokenCodec tokens,
       ServerMetrics metrics, Executor streamExecutor, StreamLimits limits) {
-    this(store, chunks, tokens, metrics, streamExecutor, limits, AutoencoderModels.NONE);
+    this(store, chunks, tokens, metrics, streamExecutor, limits, ModelRegistry.none(),
+        AutoencoderModels.NONE);
   }
 
   /**
@@ -76,7 +80,23 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
   public DataPlaneService(ChunkStore store, ChunkSource chunks, ResumeTokenCodec tokens,
       ServerMetrics metrics, Executor streamExecutor, StreamLimits limits,
       AutoencoderModels autoencoders) {
+    this(store, chunks, tokens, metrics, streamExecutor, limits, ModelRegistry.none(),
+        autoencoders);
+  }
+
+  /**
+   * Creates the service with generative models for {@code Synthesize}, synthetic mixes and
+   * autoencoder augmentation.
+   *
+   * @param models the loaded models
+   * @param autoencoders looks up autoencoder augmenters by model name
+   */
+  public DataPlaneService(ChunkStore store, ChunkSource chunks, ResumeTokenCodec tokens,
+      ServerMetrics metrics, Executor streamExecutor, StreamLimits limits, ModelRegistry models,
+      AutoencoderModels autoencoders) {
     this.autoencoders = autoencoders;
+    this.models = models;
+    this.mixes = new SyntheticMixes(models, store);
     this.store = store;
     this.chunks = chunks;
     this.tokens = tokens;
@@ -154,16 +174,7 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
 
   private <T> void stream(StreamBatchesRequest request, ServerCallStreamObserver<T> call,
       java.util.function.Function<BatchPayload, T> message) {
-    if (draining) {
-      call.onError(Status.UNAVAILABLE.withDescription("server is shutting down; connect to "
-          + "another replica").asRuntimeException());
-      return;
-    }
-    if (streams.incrementAndGet() > limits.maxStreams()) {
-      streams.decrementAndGet();
-      call.onError(Status.RESOURCE_EXHAUSTED.withDescription("this server already runs "
-          + limits.maxStreams() + " streams (--max-streams); retry later or raise the limit")
-          .asRuntimeException());
+    if (!admit(call)) {
       return;
     }
     StreamPlan plan;
@@ -186,25 +197,62 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
     streamer.start(limits.onReadyThresholdBytes());
   }
 
+  /** Admits a new stream: {@code UNAVAILABLE} while draining, {@code RESOURCE_EXHAUSTED} over the limit. */
+  private boolean admit(ServerCallStreamObserver<?> call) {
+    if (draining) {
+      call.onError(Status.UNAVAILABLE.withDescription("server is shutting down; connect to "
+          + "another replica").asRuntimeException());
+      return false;
+    }
+    if (streams.incrementAndGet() > limits.maxStreams()) {
+      streams.decrementAndGet();
+      call.onError(Status.RESOURCE_EXHAUSTED.withDescription("this server already runs "
+          + limits.maxStreams() + " streams (--max-streams); retry later or raise the limit")
+          .asRuntimeException());
+      return false;
+    }
+    return true;
+  }
+
   @Override
   public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> response) {
-    // This server runs no generative models, so the list is honestly empty.
-    response.onNext(ListModelsResponse.getDefaultInstance());
-    response.onCompleted();
+    try {
+      response.onNext(ModelInfos.list(models));
+      response.onCompleted();
+    } catch (Throwable t) {
+      response.onError(Errors.toStatus(t).asRuntimeException());
+    }
   }
 
   @Override
   public void synthesize(SynthesizeRequest request, StreamObserver<Batch> response) {
-    Status status;
-    if (request.getCount() == 0) {
-      status = Status.INVALID_ARGUMENT.withDescription("count must be at least 1");
-    } else if (request.getBatchSize() == 0) {
-      status = Status.INVALID_ARGUMENT.withDescription("batch_size must be at least 1");
-    } else {
-      status = Status.NOT_FOUND.withDescription("model '" + request.getModel() + "' not found; "
-          + "ListModels shows the models this server runs (none are loaded)");
+    ServerCallStreamObserver<Batch> call = (ServerCallStreamObserver<Batch>) response;
+    if (!admit(call)) {
+      return;
     }
-    response.onError(status.asRuntimeException());
+    SynthesisSource source;
+    try {
+      source = SynthesisSource.open(request, models, tokens);
+      long bytes = source.largestBatchBytes();
+      if (bytes > limits.maxBatchBytes()) {
+        source.release();
+        throw Status.RESOURCE_EXHAUSTED.withDescription("a batch of " + request.getBatchSize()
+            + " synthetic samples is " + bytes + " bytes, over the server's limit of "
+            + limits.maxBatchBytes() + " bytes (--max-batch-bytes); lower batch_size")
+            .asRuntimeException();
+      }
+    } catch (Throwable t) {
+      streams.decrementAndGet();
+      call.onError(Errors.toStatus(t).asRuntimeException());
+      return;
+    }
+    BatchStreamer<Batch> streamer = new BatchStreamer<>(source, source.firstBatch(),
+        source.endBatch(), call, BatchPayload::toProto, streamExecutor, metrics, s -> {
+          active.remove(s);
+          streams.decrementAndGet();
+        });
+    active.add(streamer);
+    streamer.start(limits.onReadyThresholdBytes());
   }
 
   /** Validates a request against the contract and the dataset, and works out what to send. */
@@ -233,19 +281,8 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
       throw Errors.invalid("shuffle_window " + Integer.toUnsignedString(r.getShuffleWindow())
           + " is too large");
     }
-    if (r.hasSynthetic() && (!r.getSynthetic().getModel().isEmpty()
-        || r.getSynthetic().getFraction() != 0)) {
-      double fraction = r.getSynthetic().getFraction();
-      if (!(fraction >= 0 && fraction < 1)) {
-        throw Errors.invalid("synthetic.fraction must be in [0, 1), got " + fraction);
-      }
-      if (r.getSynthetic().getModel().isEmpty()) {
-        throw Errors.invalid("synthetic.model is empty; name a model from ListModels");
-      }
-      throw Status.NOT_FOUND.withDescription("synthetic.model '" + r.getSynthetic().getModel()
-          + "' not found; ListModels shows the models this server runs (none are loaded)")
-          .asRuntimeException();
-    }
+    boolean mixed = SyntheticMixes.requested(r.getSynthetic());
+    int k = mixed ? SyntheticMixes.syntheticPerBatch(r.getSynthetic(), r.getBatchSize()) : 0;
 
     StreamSettings.Position resume = null;
     if (!r.getResumeToken().isEmpty()) {
@@ -265,10 +302,33 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
     int[] fieldIndexes = selectFields(ds, r.getFieldsList());
     Augmenter augmenter = new Augmenter(AugmentPlan.compile(r.getAugment(), ds.name(),
         ds.fields(), autoencoders).orElse(null), r.getSeed(), r.getEpoch());
+    SyntheticTail tail = !mixed ? null : mixes.open(r.getSynthetic(), ds, fieldIndexes,
+        SyntheticMixes.streamSeed(r.getSeed(), r.getEpoch(), r.getRank()), k);
+    try {
+      StreamPlan plan = plan(r, ds, fieldIndexes, window, worldSize, k, augmenter, tail, resume);
+      if (k == 0 && tail != null) {
+        // A fraction that rounds to no synthetic sample needs no model while streaming.
+        tail.close();
+        return new StreamPlan(plan.dataset(), plan.fieldIndexes(), plan.settings(), plan.order(),
+            plan.shard(), plan.firstBatch(), plan.augmenter(), null);
+      }
+      return plan;
+    } catch (RuntimeException e) {
+      if (tail != null) {
+        tail.close();
+      }
+      throw e;
+    }
+  }
 
+  private StreamPlan plan(StreamBatchesRequest r, DatasetManifest ds, int[] fieldIndexes,
+      int window, int worldSize, int k, Augmenter augmenter, SyntheticTail tail,
+      StreamSettings.Position resume) {
     StreamSettings settings = new StreamSettings(ds.name(), ds.version(), r.getShuffle(),
         r.getSeed(), r.getEpoch(), window, r.getRank(), worldSize, r.getBatchSize(),
-        r.getDropLast(), augmenter.digest(), "", 0.0, "");
+        r.getDropLast(), augmenter.digest(), tail == null ? "" : r.getSynthetic().getModel(),
+        tail == null ? 0.0 : r.getSynthetic().getFraction(),
+        tail == null ? "" : tail.model().version());
     long firstBatch = 0;
     if (resume != null) {
       Optional<String> diff = resume.settings().firstDifference(settings);
@@ -279,19 +339,19 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
       }
       firstBatch = resume.nextBatch();
     }
-    ShardPlan shard = ShardPlan.of(ds.numSamples(), worldSize, r.getRank(), r.getBatchSize(),
+    ShardPlan shard = ShardPlan.of(ds.numSamples(), worldSize, r.getRank(), r.getBatchSize() - k,
         r.getDropLast());
     if (firstBatch > shard.numBatches()) {
       throw Errors.invalid("resume_token points past the end of the epoch");
     }
     StreamPlan plan = new StreamPlan(ds, fieldIndexes, settings,
         EpochOrder.of(ds.version(), ds.chunkSampleCounts(), r.getShuffle(), r.getSeed(),
-            r.getEpoch(), window), shard, firstBatch, augmenter);
+            r.getEpoch(), window), shard, firstBatch, augmenter, tail);
     long bytes = plan.largestBatchPayloadBytes();
     if (bytes > limits.maxBatchBytes()) {
-      throw Status.RESOURCE_EXHAUSTED.withDescription("a batch of " + Math.min(r.getBatchSize(),
-          shard.samplesPerRank()) + " samples is " + bytes + " bytes, over the server's limit of " + limits.maxBatchBytes()
-          + " bytes (--max-batch-bytes); lower batch_size or select fewer fields")
+      throw Status.RESOURCE_EXHAUSTED.withDescription("a batch of " + (Math.min(r.getBatchSize()
+          - k, shard.samplesPerRank()) + k) + " samples is " + bytes + " bytes, over the "
+          + "server's limit of " + limits.maxBatchBytes() + " bytes (--max-batch-bytes); lower batch_size or select fewer fields")
           .asRuntimeException();
     }
     return plan;

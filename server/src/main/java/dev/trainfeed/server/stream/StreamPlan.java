@@ -16,6 +16,7 @@ import dev.trainfeed.server.store.DatasetManifest;
  * @param shard this rank's share of it
  * @param firstBatch the batch to start with (0, or where a resume token points)
  * @param augmenter what augmentation does to each field ({@link Augmenter#NONE} for none)
+ * @param synthetic the synthetic samples appended to every batch; null without a mix
  */
 record StreamPlan(
     DatasetManifest dataset,
@@ -24,7 +25,13 @@ record StreamPlan(
     EpochOrder order,
     ShardPlan shard,
     long firstBatch,
-    Augmenter augmenter) {
+    Augmenter augmenter,
+    SyntheticTail synthetic) {
+
+  /** k, the synthetic samples at the end of every batch (0 without a mix). */
+  int syntheticPerBatch() {
+    return synthetic == null ? 0 : synthetic.perBatch();
+  }
 
   /** Bytes of the real-sample payload of this stream's largest batch. */
   long largestBatchPayloadBytes() {
@@ -33,6 +40,7 @@ record StreamPlan(
       perSample += augmenter.outputSampleBytes(dataset.fields().get(f));
     }
     // A batch never holds more than the rank's share, however large batch_size is.
-    return perSample * Math.min(settings.batchSize(), shard.samplesPerRank());
+    int k = syntheticPerBatch();
+    return perSample * (Math.min(settings.batchSize() - k, shard.samplesPerRank()) + k);
   }
 }

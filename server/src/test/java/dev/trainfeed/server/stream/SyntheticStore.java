@@ -99,19 +99,8 @@ final class SyntheticStore implements ChunkStore {
     return b.flip();
   }
 
-  /**
-   * A chunk source that reads straight from this store, handing out read-only buffers like the
-   * cache does (so marshalling copies through its scratch buffer, as in the server).
-   */
+  /** A chunk source that reads straight from this store (see {@link DirectChunkSource}). */
   ChunkSource directSource() {
-    return (dataset, sequence) -> new ChunkSource.Reader() {
-      @Override
-      public ByteBuffer chunk(int chunk) throws ChunkCorruptedException {
-        return readChunk(dataset, chunk).asReadOnlyBuffer();
-      }
-
-      @Override
-      public void close() {}
-    };
+    return DirectChunkSource.of(this);
   }
 }
