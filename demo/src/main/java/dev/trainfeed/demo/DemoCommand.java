@@ -76,6 +76,7 @@ final class DemoCommand implements Callable<Integer> {
       boolean ok = train(client, info);
       printCache(server);
       ok &= SynthesisDemo.run(client, Math.toIntExact(info.numSamples()), batchSize, seed, model);
+      ok &= CacheDemo.run(client, data);
       System.out.println(ok ? "demo: OK" : "demo: FAILED");
       return ok ? 0 : 1;
     }

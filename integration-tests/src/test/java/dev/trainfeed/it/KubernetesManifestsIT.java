@@ -54,10 +54,10 @@ class KubernetesManifestsIT {
     JsonNode configMap = byKind.get("ConfigMap").get(0);
     JsonNode config = YAML.readTree(configMap.path("data").path("trainfeed.yaml").asText());
 
-    // Every config key and TRAINFEED_* variable is a serve option (or one that is on its way).
+    // Every config key and TRAINFEED_* variable is a serve option.
     Set<String> options = serveOptions();
-    config.fieldNames().forEachRemaining(k -> assertThat(options.contains(k)
-).as("config key " + k + " is a serve option").isTrue());
+    config.fieldNames().forEachRemaining(k -> assertThat(options.contains(k))
+        .as("config key " + k + " is a serve option").isTrue());
     Map<String, String> env = new HashMap<>();
     container.path("env").forEach(e -> env.put(e.path("name").asText(),
         e.path("value").asText()));
