@@ -19,8 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code k8s/grafana/trainfeed-dashboard.json} queries only series that a real server exports,
- * and has a panel for each thing an operator watches. Synthesis has no panel: this build has no
- * {@code trainfeed_synth_samples_total} to chart (it arrives with the synthesis engine).
+ * and has a panel for each thing an operator watches.
  */
 class GrafanaDashboardTest {
   static final Path DASHBOARD = Path.of("..", "k8s", "grafana", "trainfeed-dashboard.json");
@@ -75,7 +74,8 @@ class GrafanaDashboardTest {
         "trainfeed_dataset_size_bytes", "trainfeed_stream_stall_seconds_total",
         "trainfeed_streams_active", "trainfeed_chunk_load_seconds_bucket",
         "jvm_memory_used_bytes", "jvm_buffer_memory_used_bytes",
-        "grpc_server_processing_duration_seconds_count");
+        "grpc_server_processing_duration_seconds_count", "trainfeed_synth_samples_total",
+        "trainfeed_synth_batch_seconds_bucket");
   }
 
   @Test
@@ -84,7 +84,8 @@ class GrafanaDashboardTest {
     List<String> titles = new ArrayList<>();
     dashboard.path("panels").forEach(p -> titles.add(p.path("title").asText()));
     assertThat(String.join("\n", titles)).contains("Throughput", "hit ratio", "ceiling",
-        "Data stall", "streams", "Chunk load latency", "heap", "direct");
+        "Data stall", "streams", "Chunk load latency", "heap", "direct",
+        "Synthesis rate by provider");
     dashboard.path("panels").forEach(p -> {
       assertThat(p.path("datasource").path("uid").asText()).isEqualTo("${datasource}");
       assertThat(p.path("description").asText()).as(p.path("title").asText()).isNotBlank();

@@ -4,6 +4,8 @@ import dev.trainfeed.proto.v1.Batch;
 import dev.trainfeed.proto.v1.DataPlaneGrpc;
 import dev.trainfeed.proto.v1.StreamBatchesRequest;
 import dev.trainfeed.server.config.ServerOptions;
+import dev.trainfeed.server.synth.Device;
+import dev.trainfeed.server.synth.SynthOptions;
 import dev.trainfeed.server.store.DType;
 import dev.trainfeed.server.store.DatasetWriter;
 import dev.trainfeed.server.store.FieldSpec;
@@ -45,7 +47,10 @@ final class OpsFixture implements AutoCloseable {
     return new OpsFixture(TrainFeedServer.start(new ServerOptions(data, "127.0.0.1", 0, 0,
         1L << 20, data.resolve("cache").resolve("chunks.cmap"), data.resolve("resume.key"),
         64L << 20, 16, 2, 4, Duration.ofMillis(200), reflection, 4 << 20,
-        ServerOptions.DEFAULT_PREFETCH_BYTES, 0)));
+        ServerOptions.DEFAULT_PREFETCH_BYTES, 0),
+        // The bundled models, so that the synthesis meters exist as on a real deployment.
+        new SynthOptions(Path.of("..", "models").toAbsolutePath().normalize(), Device.CPU,
+            SynthOptions.DEFAULT_RUN_SIZE, 1, Duration.ofSeconds(2))));
   }
 
   /**
