@@ -367,7 +367,8 @@ public final class ChronicleChunkCache implements ChunkCache {
       return null;
     }
     out.flip();
-    return out.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    // A fresh copy that nobody else holds: array-backed, so the transport writes from the array.
+    return out.order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /** Drops a chunk that failed its check, unless it was already replaced or removed. */

@@ -9,7 +9,11 @@ import java.nio.ByteBuffer;
  */
 public interface ChunkCache extends AutoCloseable {
 
-  /** The cached decoded bytes of {@code key} (a fresh read-only buffer), or null when absent. */
+  /**
+   * The cached decoded bytes of {@code key}, or null when absent. The buffer stays valid however
+   * the cache changes later. It may be array-backed so that the transport can write from the array
+   * without a bounce copy; callers treat it as read-only.
+   */
   ByteBuffer get(ChunkKey key);
 
   /**

@@ -274,7 +274,7 @@ public final class ChunkLoader {
       chunkLoad.record(nanoTicker.getAsLong() - start, TimeUnit.NANOSECONDS);
       // Remove before completing so a caller woken by the future never finds a stale entry.
       inFlight.remove(key, target);
-      target.complete(bytes.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
+      target.complete(view(bytes));
     } catch (Throwable t) {
       if (t instanceof ChunkCorruptedException) {
         Counter.builder(CORRUPTIONS).tag("dataset", ds.name())
@@ -331,8 +331,12 @@ public final class ChunkLoader {
     return new IOException("loading chunk " + key + " failed", cause);
   }
 
+  /**
+   * A view of a loaded chunk for one caller. Not read-only: a read-only heap buffer hides its array
+   * and would cost the transport a bounce copy of every payload byte. Callers never write to it.
+   */
   private static ByteBuffer view(ByteBuffer b) {
-    return b.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    return b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   private static ChunkKey keyOf(DatasetManifest ds, int chunk) {

@@ -42,7 +42,6 @@ class ChunkLoaderTest {
   }
 
   private void assertBytes(ByteBuffer b, int chunk) {
-    assertThat(b.isReadOnly()).isTrue();
     assertThat(b.position()).isZero();
     assertThat(TestChunks.toArray(b))
         .isEqualTo(TestChunks.toArray(TestChunks.bytes(ds.version(), chunk, CHUNK_BYTES)));
