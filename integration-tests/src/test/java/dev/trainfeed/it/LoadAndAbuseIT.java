@@ -159,7 +159,8 @@ class LoadAndAbuseIT {
       assertThat(line).as("the client process got its first batch").isEqualTo("stalled");
     }
     // (The epoch is small enough to fit the transport's buffers, so the server side may already
-    // have finished sending; what matters is that nothing stays behind once the clients are gone.)
+    // have finished sending; what matters is that nothing stays behind once the clients are gone.
+    // StalledStreamsIT stalls a stream far larger than the windows.)
     client.destroyForcibly();
     client.waitFor(30, TimeUnit.SECONDS);
     stalled.shutdownNow();

@@ -13,6 +13,7 @@ import dev.trainfeed.server.metrics.ServerMetrics;
 import dev.trainfeed.server.order.ResumeKeyring;
 import dev.trainfeed.server.order.ResumeTokenCodec;
 import dev.trainfeed.server.security.MalformedRequests;
+import dev.trainfeed.server.security.OverloadGuard;
 import dev.trainfeed.server.security.SecurityOptions;
 import dev.trainfeed.server.security.TransportSecurity;
 import dev.trainfeed.server.store.LocalChunkStore;
@@ -31,6 +32,7 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -42,12 +44,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -117,12 +117,13 @@ public final class TrainFeedServer implements AutoCloseable {
         .build();
     this.loaderPool = Executors.newFixedThreadPool(o.loaderThreads(), daemon("trainfeed-loader"));
     this.streamPool = Executors.newFixedThreadPool(o.streamThreads(), daemon("trainfeed-stream"));
-    // gRPC callbacks are short; a bounded pool with a bounded queue keeps a flood from piling up.
-    // Core = max: a ThreadPoolExecutor only grows past its core size once the queue is full.
-    ThreadPoolExecutor grpcThreads = new ThreadPoolExecutor(64, 64, 60, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(4096), daemon("trainfeed-grpc"));
-    grpcThreads.allowCoreThreadTimeOut(true);
-    this.grpcPool = grpcThreads;
+    // gRPC callbacks are short; a bounded pool with a bounded queue keeps a flood from piling up,
+    // and past 3/4 of the queue new calls get RESOURCE_EXHAUSTED instead of a reset stream.
+    OverloadGuard grpcGuard = new OverloadGuard(64, 4096, 3072, daemon("trainfeed-grpc"));
+    FunctionCounter.builder("trainfeed.calls.shed", grpcGuard, OverloadGuard::shedCalls)
+        .description("new calls refused with RESOURCE_EXHAUSTED because the gRPC executor was "
+            + "saturated").register(registry);
+    this.grpcPool = grpcGuard.pool();
     ServerMetrics metrics = new ServerMetrics(registry);
     ChunkLoader loader = new ChunkLoader(store, cache, loaderPool, registry);
     ChunkPrefetcher prefetcher = new ChunkPrefetcher(loader, cache, demand, o.prefetchBytes(),
@@ -146,19 +147,20 @@ public final class TrainFeedServer implements AutoCloseable {
             StreamLimits.DEFAULTS.onReadyThresholdBytes()), models,
         AutoencoderAugmenters.from(models));
     NettyServerBuilder b = security.serverBuilder(new InetSocketAddress(o.bind(), o.port()))
-        .executor(grpcPool)
+        .executor(grpcGuard)
         .maxInboundMessageSize(o.maxInboundMessageBytes())
         .initialFlowControlWindow(FLOW_CONTROL_WINDOW)
         .intercept(new MetricCollectingServerInterceptor(registry))
         .addService(MalformedRequests.guard(DataPlaneBinding.bind(service)))
-        .addService(health.getHealthService());
+        .addService(health.getHealthService())
+        .intercept(grpcGuard.interceptor()); // added last, so it runs first
     if (o.reflection()) {
       b.addService(ProtoReflectionServiceV1.newInstance());
     }
     this.grpc = b.build();
     this.healthOnly = o.healthPort() < 0 ? null
         : NettyServerBuilder.forAddress(new InetSocketAddress(o.bind(), o.healthPort()))
-            .executor(grpcPool)
+            .executor(grpcGuard)
             .addService(health.getHealthService())
             .build();
     // HealthStatusManager starts with "" SERVING; nothing may say so before every part is up.
