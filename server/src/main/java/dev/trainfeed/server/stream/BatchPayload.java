@@ -20,7 +20,7 @@ import java.util.Objects;
  */
 public final class BatchPayload {
   /** Slices at least this long are handed to the stream directly when they have an array. */
-  static final int DIRECT_WRITE_BYTES = 512;
+  static final int DIRECT_WRITE_BYTES = 4096;
   /** Size of the bounce buffer for headers, short slices and slices without an array. */
   static final int SCRATCH_BYTES = 64 << 10;
 
