@@ -1,5 +1,11 @@
 package dev.trainfeed.server.order;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.security.InvalidKeyException;
 import java.security.MessageDigest;
@@ -81,6 +87,53 @@ public final class ResumeTokenCodec {
     byte[] payload = new byte[macAt - HEADER];
     System.arraycopy(token, HEADER, payload, 0, payload.length);
     return payload;
+  }
+
+  /** Writes a token's payload. */
+  @FunctionalInterface
+  public interface PayloadWriter {
+    /** Writes the payload fields to {@code out}. */
+    void write(DataOutputStream out) throws IOException;
+  }
+
+  /** Reads a token's payload back. */
+  @FunctionalInterface
+  public interface PayloadReader<T> {
+    /** Reads the payload fields from {@code in}, in the order they were written. */
+    T read(DataInputStream in) throws IOException;
+  }
+
+  /** Signs the payload that {@code writer} writes as a token of {@code kind}. */
+  public byte[] sign(byte kind, PayloadWriter writer) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      writer.write(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return sign(kind, bytes.toByteArray());
+  }
+
+  /**
+   * Verifies a token of {@code kind} and reads its payload with {@code reader}, which must consume
+   * it exactly.
+   *
+   * @throws InvalidResumeTokenException malformed, of another kind, forged, or a payload that
+   *     does not read back
+   */
+  public <T> T verify(byte kind, byte[] token, PayloadReader<T> reader)
+      throws InvalidResumeTokenException {
+    byte[] payload = verify(kind, token);
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
+      T value = reader.read(in);
+      if (in.available() != 0) {
+        throw new InvalidResumeTokenException("resume_token payload is malformed");
+      }
+      return value;
+    } catch (IOException | IllegalArgumentException e) {
+      // A verified MAC with a bad payload means a key was shared with something else.
+      throw new InvalidResumeTokenException("resume_token payload is malformed");
+    }
   }
 
   private static byte[] mac(byte[] key, byte[] data, int len) {

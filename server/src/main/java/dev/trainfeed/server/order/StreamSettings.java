@@ -1,11 +1,5 @@
 package dev.trainfeed.server.order;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Optional;
 
 /**
@@ -95,8 +89,7 @@ public record StreamSettings(
 
   /** A signed token that resumes this stream at batch {@code nextBatch}. */
   public byte[] token(ResumeTokenCodec codec, long nextBatch) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
+    return codec.sign(ResumeTokenCodec.KIND_STREAM, out -> {
       out.writeUTF(datasetName);
       out.writeUTF(datasetVersion);
       out.writeBoolean(shuffle);
@@ -112,14 +105,18 @@ public record StreamSettings(
       out.writeDouble(syntheticFraction);
       out.writeUTF(syntheticModelVersion);
       out.writeLong(nextBatch);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return codec.sign(ResumeTokenCodec.KIND_STREAM, bytes.toByteArray());
+    });
   }
 
   /** A verified stream token: the settings it records and the batch it resumes at. */
-  public record Position(StreamSettings settings, long nextBatch) {}
+  public record Position(StreamSettings settings, long nextBatch) {
+    /** Validates the position. */
+    public Position {
+      if (nextBatch < 0) {
+        throw new IllegalArgumentException("negative batch " + nextBatch);
+      }
+    }
+  }
 
   /**
    * Verifies and decodes a stream token.
@@ -128,19 +125,10 @@ public record StreamSettings(
    */
   public static Position parseToken(ResumeTokenCodec codec, byte[] token)
       throws InvalidResumeTokenException {
-    byte[] payload = codec.verify(ResumeTokenCodec.KIND_STREAM, token);
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
-      StreamSettings s = new StreamSettings(in.readUTF(), in.readUTF(), in.readBoolean(),
-          in.readLong(), in.readLong(), in.readInt(), in.readInt(), in.readInt(), in.readInt(),
-          in.readBoolean(), in.readUTF(), in.readUTF(), in.readDouble(), in.readUTF());
-      long next = in.readLong();
-      if (in.available() != 0 || next < 0) {
-        throw new InvalidResumeTokenException("resume_token payload is malformed");
-      }
-      return new Position(s, next);
-    } catch (IOException e) {
-      // A verified MAC with a bad payload means a key was shared with something else.
-      throw new InvalidResumeTokenException("resume_token payload is malformed");
-    }
+    return codec.verify(ResumeTokenCodec.KIND_STREAM, token, in -> new Position(
+        new StreamSettings(in.readUTF(), in.readUTF(), in.readBoolean(), in.readLong(),
+            in.readLong(), in.readInt(), in.readInt(), in.readInt(), in.readInt(),
+            in.readBoolean(), in.readUTF(), in.readUTF(), in.readDouble(), in.readUTF()),
+        in.readLong()));
   }
 }

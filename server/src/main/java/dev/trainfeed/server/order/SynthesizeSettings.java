@@ -1,11 +1,5 @@
 package dev.trainfeed.server.order;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Optional;
 
 /**
@@ -46,8 +40,7 @@ public record SynthesizeSettings(String model, String modelVersion, long seed, l
 
   /** A signed token that resumes this stream at sample index {@code nextIndex}. */
   public byte[] token(ResumeTokenCodec codec, long nextIndex) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
+    return codec.sign(ResumeTokenCodec.KIND_SYNTHESIZE, out -> {
       out.writeUTF(model);
       out.writeUTF(modelVersion);
       out.writeLong(seed);
@@ -55,14 +48,18 @@ public record SynthesizeSettings(String model, String modelVersion, long seed, l
       out.writeInt(batchSize);
       out.writeLong(classLabel);
       out.writeLong(nextIndex);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return codec.sign(ResumeTokenCodec.KIND_SYNTHESIZE, bytes.toByteArray());
+    });
   }
 
   /** A verified token: the settings it records and the index it resumes at. */
-  public record Position(SynthesizeSettings settings, long nextIndex) {}
+  public record Position(SynthesizeSettings settings, long nextIndex) {
+    /** Validates the position. */
+    public Position {
+      if (nextIndex < 0) {
+        throw new IllegalArgumentException("negative index " + nextIndex);
+      }
+    }
+  }
 
   /**
    * Verifies and decodes a {@code Synthesize} token.
@@ -71,17 +68,9 @@ public record SynthesizeSettings(String model, String modelVersion, long seed, l
    */
   public static Position parseToken(ResumeTokenCodec codec, byte[] token)
       throws InvalidResumeTokenException {
-    byte[] payload = codec.verify(ResumeTokenCodec.KIND_SYNTHESIZE, token);
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
-      SynthesizeSettings s = new SynthesizeSettings(in.readUTF(), in.readUTF(), in.readLong(),
-          in.readLong(), in.readInt(), in.readLong());
-      long next = in.readLong();
-      if (in.available() != 0 || next < 0) {
-        throw new InvalidResumeTokenException("resume_token payload is malformed");
-      }
-      return new Position(s, next);
-    } catch (IOException e) {
-      throw new InvalidResumeTokenException("resume_token payload is malformed");
-    }
+    return codec.verify(ResumeTokenCodec.KIND_SYNTHESIZE, token, in -> new Position(
+        new SynthesizeSettings(in.readUTF(), in.readUTF(), in.readLong(), in.readLong(),
+            in.readInt(), in.readLong()),
+        in.readLong()));
   }
 }
