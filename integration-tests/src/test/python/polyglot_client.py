@@ -21,25 +21,13 @@ def make(out, n):
 def check(target, src, name):
     import grpc
     from trainfeed.v1 import dataplane_pb2 as pb
-    from trainfeed.v1 import dataplane_pb2_grpc as rpc
 
-    dtypes = {pb.DTYPE_UINT8: np.uint8, pb.DTYPE_INT8: np.int8, pb.DTYPE_INT32: np.int32,
-              pb.DTYPE_INT64: np.int64, pb.DTYPE_FLOAT16: np.float16,
-              pb.DTYPE_FLOAT32: np.float32, pb.DTYPE_FLOAT64: np.float64}
+    from contract_checks import DTYPES as dtypes, Checks, connect
     source = {f: np.load(f"{src}/{f}.npy") for f in ("image", "label", "feat")}
     n = len(source["label"])
-    channel = grpc.insecure_channel(
-        target, options=[("grpc.max_receive_message_length", 80 * 1024 * 1024)])
-    stub = rpc.DataPlaneStub(channel)
-    passed = failed = 0
-
-    def expect(cond, what):
-        nonlocal passed, failed
-        if cond:
-            passed += 1
-        else:
-            failed += 1
-            print("FAILED:", what, flush=True)
+    stub = connect(target)
+    checks = Checks("python client")
+    expect = checks.expect
 
     names = [d.name for d in stub.ListDatasets(pb.ListDatasetsRequest()).datasets]
     expect(name in names, f"ListDatasets lists {name}: {names}")
@@ -111,8 +99,7 @@ def check(target, src, name):
         expect(False, "unknown dataset")
     except grpc.RpcError as e:
         expect(e.code() == grpc.StatusCode.NOT_FOUND, "unknown dataset NOT_FOUND")
-    print(f"python client: {passed} checks ok, {failed} failed", flush=True)
-    return 0 if failed == 0 else 1
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
                                      sizes, checks determinism, resume and mixing flags
 
 It imports stubs generated from proto/ with Debian's protoc and grpc_python_plugin (PYTHONPATH).
-Prints one line per failed check and ends with "N passed, M failed".
+Prints one line per failed check and ends with "synth client: N checks ok, M failed".
 """
 import sys
 
@@ -15,20 +15,12 @@ import numpy as np
 def main(target, dataset):
     import grpc
     from trainfeed.v1 import dataplane_pb2 as pb
-    from trainfeed.v1 import dataplane_pb2_grpc as rpc
 
-    channel = grpc.insecure_channel(
-        target, options=[("grpc.max_receive_message_length", 80 * 1024 * 1024)])
-    stub = rpc.DataPlaneStub(channel)
-    passed = failed = 0
+    from contract_checks import Checks, connect
 
-    def expect(cond, what):
-        nonlocal passed, failed
-        if cond:
-            passed += 1
-        else:
-            failed += 1
-            print("FAILED:", what, flush=True)
+    stub = connect(target)
+    checks = Checks("synth client")
+    expect = checks.expect
 
     models = {m.name: m for m in stub.ListModels(pb.ListModelsRequest()).models}
     expect(set(models) >= {"digits-cgan", "digits-vae"}, f"models listed: {sorted(models)}")
@@ -124,8 +116,7 @@ def main(target, dataset):
         dataset=dataset, batch_size=16, synthetic=pb.SyntheticMix(model="digits-vae",
                                                                    fraction=0.25)))))
            == grpc.StatusCode.INVALID_ARGUMENT, "vae yields no label: INVALID_ARGUMENT")
-    print(f"{passed} passed, {failed} failed", flush=True)
-    return 0 if failed == 0 else 1
+    return checks.finish()
 
 
 if __name__ == "__main__":
