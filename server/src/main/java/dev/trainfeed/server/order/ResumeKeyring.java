@@ -2,11 +2,9 @@ package dev.trainfeed.server.order;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -98,24 +96,23 @@ public final class ResumeKeyring {
     Files.createDirectories(dir);
     Path tmp = dir.resolve(file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
     Files.deleteIfExists(tmp);
-    try {
+    if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
       Files.createFile(tmp, PosixFilePermissions.asFileAttribute(
           PosixFilePermissions.fromString("rw-------")));
-    } catch (UnsupportedOperationException e) {
+    } else {
       Files.createFile(tmp);
     }
     Files.writeString(tmp, HEX.formatHex(key) + "\n", StandardCharsets.US_ASCII);
     try {
-      // Two servers starting at once must end up with the same key: never replace an existing one.
-      Files.createLink(file, tmp);
-    } catch (FileAlreadyExistsException e) {
-      // Another process won the race; use its key.
-    } catch (UnsupportedOperationException | IOException e) {
+      // Two servers starting at once must end up with the same key: neither publishing step
+      // replaces an existing file, so the loser finds FileAlreadyExistsException.
       try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException ex) {
+        Files.createLink(file, tmp);
+      } catch (UnsupportedOperationException noHardLinks) {
         Files.move(tmp, file);
       }
+    } catch (FileAlreadyExistsException e) {
+      // Another process won the race; use its key.
     } finally {
       Files.deleteIfExists(tmp);
     }
