@@ -92,6 +92,11 @@ final class BenchCommand implements Callable<Integer> {
       + "measuring, to fill the cache and warm the JIT (default: ${DEFAULT-VALUE}).")
   int warmupEpochs;
 
+  @Option(names = "--warmup-seconds", defaultValue = "20", description = "Keep warming up "
+      + "(whole epochs) until this many seconds have passed; the JIT needs tens of seconds on a "
+      + "small machine before the rates settle (default: ${DEFAULT-VALUE}).")
+  double warmupSeconds;
+
   @Option(names = "--streams", defaultValue = "1", description = "Concurrent streams K; stream "
       + "k reads rank k of world size K, so together they read each epoch once "
       + "(default: ${DEFAULT-VALUE}).")
@@ -116,15 +121,25 @@ final class BenchCommand implements Callable<Integer> {
       + "same message size in this process and report vs_baseline.")
   boolean baseline;
 
+  @Option(names = "--baseline-distinct-bytes", defaultValue = "128m", paramLabel = "BYTES",
+      description = "Distinct bytes the baseline's messages cycle through, so that, like a "
+          + "dataset, they are not all in the CPU's caches (default: ${DEFAULT-VALUE}). The "
+          + "baseline that resends one message is reported too, as baseline_hot_bytes_per_s.")
+  String baselineDistinctBytes;
+
   @Option(names = "--quiet", description = "No progress on stderr.")
   boolean quiet;
 
+  private long baselineDistinct;
+
   @Override
   public Integer call() throws Exception {
-    if (streams < 1 || epochs < 1 || warmupEpochs < 0 || batchSize < 1 || prefetch < 1) {
+    if (streams < 1 || epochs < 1 || warmupEpochs < 0 || warmupSeconds < 0 || batchSize < 1
+        || prefetch < 1) {
       throw new IllegalArgumentException("--streams, --epochs, --batch-size and --prefetch must "
-          + "be at least 1 and --warmup-epochs at least 0");
+          + "be at least 1, --warmup-epochs and --warmup-seconds at least 0");
     }
+    baselineDistinct = Sizes.parseBytes(baselineDistinctBytes);
     if (target != null && embedded) {
       throw new IllegalArgumentException("use either --target or --embedded, not both");
     }
@@ -162,15 +177,22 @@ final class BenchCommand implements Callable<Integer> {
       progress("bench: %s@%s, %d samples in %d chunks, %s decoded; %d stream(s), batch %d",
           info.name(), info.version(), info.numSamples(), info.numChunks(),
           Sizes.human(info.sizeBytes()), streams, batchSize);
-      if (warmupEpochs > 0) {
-        progress("bench: warm-up, %d epoch(s)", warmupEpochs);
-        read(client, 0, warmupEpochs, null);
+      // Warm-up: whole epochs, at least --warmup-epochs and at least --warmup-seconds, so that
+      // the cache is filled and the JIT has compiled the hot paths on both ends.
+      Totals warm = new Totals();
+      long warmStart = System.nanoTime();
+      long firstEpoch = 0;
+      while (firstEpoch < warmupEpochs
+          || (System.nanoTime() - warmStart) / 1e9 < warmupSeconds) {
+        progress("bench: warm-up epoch %d", firstEpoch);
+        read(client, firstEpoch, 1, warm);
+        firstEpoch++;
       }
       PrometheusScrape before = scrape(metricsAt);
       Totals totals = new Totals();
       long start = System.nanoTime();
       long cpu0 = processCpuNanos();
-      long[] latencies = read(client, warmupEpochs, epochs, totals);
+      long[] latencies = read(client, firstEpoch, epochs, totals);
       double wall = (System.nanoTime() - start) / 1e9;
       double cpu = (processCpuNanos() - cpu0) / 1e9;
       PrometheusScrape after = scrape(metricsAt);
@@ -199,20 +221,34 @@ final class BenchCommand implements Callable<Integer> {
       if (baseline) {
         int messageBytes = (int) Math.max(1, totals.bytes.get() / Math.max(1, batches));
         progress("bench: baseline, %d plain gRPC messages of %d bytes", batches, messageBytes);
+        // The baseline gets the same warm-up as the measured streams (as many messages), so
+        // that neither side is measured while the JIT compiles.
+        if (warm.batches.get() > 0) {
+          runBaseline(warm.batches.get(), messageBytes, baselineDistinct);
+        }
         long baselineCpu0 = processCpuNanos();
-        ByteStreamBaseline.Result b = ByteStreamBaseline.run(Math.max(1, batches), messageBytes,
-            prefetch, TrainFeedClient.Builder.DEFAULT_FLOW_CONTROL_WINDOW,
-            StreamLimits.DEFAULTS.onReadyThresholdBytes());
+        ByteStreamBaseline.Result b = runBaseline(Math.max(1, batches), messageBytes,
+            baselineDistinct);
+        double baselineCpu = (processCpuNanos() - baselineCpu0) / 1e9;
+        ByteStreamBaseline.Result hot = runBaseline(Math.max(1, batches), messageBytes, 0);
         json.put("baseline_bytes_per_s", b.bytesPerSecond());
         json.put("vs_baseline", (totals.bytes.get() / wall) / b.bytesPerSecond());
-        json.put("baseline_cpu_s_per_gb",
-            (processCpuNanos() - baselineCpu0) / 1e9 / (b.bytes() / 1e9));
+        json.put("baseline_cpu_s_per_gb", baselineCpu / (b.bytes() / 1e9));
+        json.put("baseline_hot_bytes_per_s", hot.bytesPerSecond());
+        json.put("vs_baseline_hot", (totals.bytes.get() / wall) / hot.bytesPerSecond());
       }
       PrintWriter out = spec.commandLine().getOut();
       out.println(toJson(json));
       out.flush();
       return 0;
     }
+  }
+
+  private ByteStreamBaseline.Result runBaseline(long messages, int messageBytes, long distinct)
+      throws IOException, InterruptedException {
+    return ByteStreamBaseline.run(messages, messageBytes, distinct, prefetch,
+        TrainFeedClient.Builder.DEFAULT_FLOW_CONTROL_WINDOW,
+        StreamLimits.DEFAULTS.onReadyThresholdBytes());
   }
 
   /** Counters of the measured phase, shared by the streams' threads. */

@@ -91,13 +91,23 @@ final class ByteStreamBaseline {
    * Streams {@code messages} messages of {@code messageBytes} each over a fresh loopback server
    * and returns the payload rate seen by the consuming thread.
    *
+   * @param distinctBytes the messages cycle through this many distinct bytes (at least one
+   *     message): 0 resends one message, whose bytes then stay in the CPU's caches
+   *
    * @param window initial Netty flow-control window in bytes, on both ends (auto-tuned after)
    * @param onReadyThreshold bytes the server may buffer before it waits for the reader
    */
-  static Result run(long messages, int messageBytes, int prefetch, int window,
-      int onReadyThreshold) throws IOException, InterruptedException {
-    byte[] payload = new byte[messageBytes];
-    new java.util.SplittableRandom(1).nextBytes(payload);
+  static Result run(long messages, int messageBytes, long distinctBytes, int prefetch,
+      int window, int onReadyThreshold) throws IOException, InterruptedException {
+    // A ring of distinct messages: a stream of a dataset reads bytes that are in memory but not
+    // in the CPU's caches, unlike one message sent again and again.
+    int ring = (int) Math.max(1, Math.min(Math.min(1 << 16, messages),
+        distinctBytes / messageBytes));
+    byte[][] payload = new byte[ring][messageBytes];
+    java.util.SplittableRandom random = new java.util.SplittableRandom(1);
+    for (byte[] p : payload) {
+      random.nextBytes(p);
+    }
     ServerServiceDefinition service = ServerServiceDefinition.builder("trainfeed.bench.ByteStream")
         .addMethod(STREAM, ServerCalls.asyncServerStreamingCall(
             (byte[] request, StreamObserver<byte[]> out) -> send(ByteBuffer.wrap(request).getLong(),
@@ -151,15 +161,15 @@ final class ByteStreamBaseline {
     }
   }
 
-  /** Sends {@code count} copies of {@code payload} as fast as flow control lets it. */
-  private static void send(long count, byte[] payload, ServerCallStreamObserver<byte[]> out,
+  /** Sends {@code count} messages, cycling through {@code payload}, as fast as flow control lets it. */
+  private static void send(long count, byte[][] payload, ServerCallStreamObserver<byte[]> out,
       int onReadyThreshold) {
     out.setOnReadyThreshold(onReadyThreshold);
     long[] sent = {0};
     Runnable drain = () -> {
       synchronized (sent) {
         while (sent[0] < count && out.isReady() && !out.isCancelled()) {
-          out.onNext(payload);
+          out.onNext(payload[(int) (sent[0] % payload.length)]);
           sent[0]++;
         }
         if (sent[0] == count) {

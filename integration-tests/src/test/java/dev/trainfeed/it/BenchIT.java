@@ -24,14 +24,15 @@ class BenchIT {
     StringWriter err = new StringWriter();
     int rc = DemoMain.run(new String[] {"bench", "--embedded", "--dataset-bytes", "6m",
         "--sample-bytes", "1000", "--chunk-size", "128k", "--batch-size", "64", "--streams", "2",
-        "--epochs", "1", "--warmup-epochs", "1", "--baseline"},
+        "--epochs", "1", "--warmup-epochs", "1", "--warmup-seconds", "0", "--baseline"},
         new PrintWriter(out, true), new PrintWriter(err, true));
     assertThat(rc).as("stderr: %s", err).isZero();
     String[] lines = out.toString().strip().split("\n");
     assertThat(lines).hasSize(1);
     Map<String, String> json = parse(lines[0]);
     for (String key : new String[] {"samples_per_s", "bytes_per_s", "p50_ms", "p99_ms",
-        "stall_fraction", "hit_ratio", "hit_ceiling", "baseline_bytes_per_s", "vs_baseline"}) {
+        "stall_fraction", "hit_ratio", "hit_ceiling", "baseline_bytes_per_s", "vs_baseline",
+        "baseline_hot_bytes_per_s", "vs_baseline_hot"}) {
       assertThat(json).containsKey(key);
       assertThat(json.get(key)).as(key).isNotEqualTo("null");
     }
@@ -44,6 +45,7 @@ class BenchIT {
     assertThat(num(json, "hit_ratio")).isEqualTo(1.0);
     assertThat(num(json, "baseline_bytes_per_s")).isPositive();
     assertThat(num(json, "vs_baseline")).isPositive();
+    assertThat(num(json, "baseline_hot_bytes_per_s")).isPositive();
     assertThat(err.toString()).contains("bench: ingesting");
   }
 

@@ -75,6 +75,7 @@ public final class SynthBenchmark {
       try {
         boolean ok = overhead(m, sessions, models.resolve(model), runSize, seconds);
         ok &= concurrency(m, sessions, models.resolve(model), seconds);
+        scaling(m, sessions, models.resolve(model), seconds);
         System.exit(ok ? 0 : 1);
       } finally {
         m.release();
@@ -183,6 +184,30 @@ public final class SynthBenchmark {
         + "\"baseline_plain_ort_samples_per_s\":%.0f,\"overhead\":%.4f,\"target\":\"<= 0.10\","
         + "\"met\":%b}%n", m.name(), m.provider(), batch, ours, plain, overhead, overhead <= 0.10);
     return overhead <= 0.10;
+  }
+
+  /**
+   * Plain ONNX Runtime throughput by batch size: what packing small requests into one run can
+   * gain on this host is bounded by how much faster per sample a large batch runs than a small.
+   */
+  private static void scaling(LoadedModel m, SessionFactory sessions, Path folder,
+      double seconds) throws Exception {
+    StringBuilder rates = new StringBuilder();
+    double perSampleAt8 = 0;
+    double perSampleAt128 = 0;
+    for (int batch : new int[] {1, 8, 32, 128}) {
+      try (PlainLoop loop = new PlainLoop(m, sessions, folder, batch)) {
+        double r = rate(loop::run, batch, seconds / 4);
+        rates.append(rates.length() == 0 ? "" : ",").append(String.format(Locale.ROOT,
+            "\"%d\":%.0f", batch, r));
+        perSampleAt8 = batch == 8 ? r : perSampleAt8;
+        perSampleAt128 = batch == 128 ? r : perSampleAt128;
+      }
+    }
+    System.out.printf(Locale.ROOT, "{\"benchmark\":\"synth_batch_scaling\",\"model\":\"%s\","
+        + "\"provider\":\"%s\",\"plain_ort_samples_per_s_by_batch\":{%s},"
+        + "\"batch128_vs_batch8\":%.2f}%n", m.name(), m.provider(), rates,
+        perSampleAt128 / perSampleAt8);
   }
 
   private static boolean concurrency(LoadedModel m, SessionFactory sessions, Path folder,

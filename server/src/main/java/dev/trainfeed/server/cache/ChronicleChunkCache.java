@@ -19,10 +19,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
+import net.openhft.chronicle.bytes.RandomDataInput;
 import net.openhft.chronicle.hash.Data;
 import net.openhft.chronicle.hash.impl.util.BuildVersion;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapEntry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -339,36 +342,64 @@ public final class ChronicleChunkCache implements ChunkCache {
       return null;
     }
     long hash = PageFormat.versionHash(versionUtf8);
-    ByteBuffer out = ByteBuffer.allocate((int) r.bytes);
-    String problem = null;
+    // One copy per byte, straight from the map's memory into the array handed out; the CRC is
+    // then checked on that array, so what was checked is exactly what is served.
+    byte[] out = new byte[(int) r.bytes];
+    byte[] header = new byte[PageFormat.HEADER_BYTES];
+    String[] problem = {null};
     ReentrantReadWriteLock.ReadLock read = stripe(hash, key.chunk()).readLock();
     read.lock();
     try {
       if (closed.get()) {
         return null;
       }
-      byte[] reuse = new byte[valueSize];
-      for (int page = 0; page < r.pages && problem == null; page++) {
-        byte[] value = map.getUsing(PageFormat.key(hash, key.chunk(), page), reuse);
-        problem = PageFormat.verify(value, valueSize, pageSize, versionUtf8, hash, key.chunk(),
-            page, r.pages, r.bytes);
-        if (problem == null) {
-          out.put(value, PageFormat.HEADER_BYTES,
-              PageFormat.expectedPayload(r.bytes, page, pageSize));
-        }
+      for (int page = 0; page < r.pages && problem[0] == null; page++) {
+        readPage(PageFormat.key(hash, key.chunk(), page), header, out, (long) page * pageSize,
+            versionUtf8, hash, key.chunk(), page, r, problem);
       }
     } catch (RuntimeException e) {
-      problem = "reading it failed: " + e;
+      problem[0] = "reading it failed: " + e;
     } finally {
       read.unlock();
     }
-    if (problem != null) {
-      drop(key, r, hash, problem);
+    if (problem[0] != null) {
+      drop(key, r, hash, problem[0]);
       return null;
     }
-    out.flip();
-    // A fresh copy that nobody else holds: array-backed, so the transport writes from the array.
-    return out.order(ByteOrder.LITTLE_ENDIAN);
+    // A fresh array that nobody else holds: the transport writes from it.
+    return ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /**
+   * Copies page {@code page} of a chunk into {@code out} at {@code outOffset} and checks it;
+   * sets {@code problem[0]} when the page is missing, foreign or damaged.
+   */
+  private void readPage(byte[] pageKey, byte[] header, byte[] out, long outOffset,
+      byte[] versionUtf8, long hash, int chunk, int page, Resident r, String[] problem) {
+    try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(pageKey)) {
+      c.readLock().lock();
+      MapEntry<byte[], byte[]> entry = c.entry();
+      if (entry == null) {
+        problem[0] = "page " + page + " missing";
+        return;
+      }
+      Data<byte[]> value = entry.value();
+      RandomDataInput bytes = value.bytes();
+      long at = value.offset();
+      if (value.size() >= PageFormat.HEADER_BYTES) {
+        bytes.read(at, header, 0, PageFormat.HEADER_BYTES);
+      }
+      int payload = PageFormat.checkHeader(header, value.size(), valueSize, pageSize, versionUtf8,
+          hash, chunk, page, r.pages, r.bytes, problem);
+      if (payload < 0) {
+        return;
+      }
+      int into = (int) outOffset;
+      if (bytes.read(at + PageFormat.HEADER_BYTES, out, into, payload) != payload
+          || PageFormat.crc(header, out, into, payload) != PageFormat.storedCrc(header)) {
+        problem[0] = "page " + page + " fails its CRC32C";
+      }
+    }
   }
 
   /** Drops a chunk that failed its check, unless it was already replaced or removed. */

@@ -118,39 +118,49 @@ final class PageFormat {
 
   /** The CRC32C a page with {@code payloadLength} payload bytes must carry. */
   static int crc(byte[] value, int payloadLength) {
+    return crc(value, value, HEADER_BYTES, payloadLength);
+  }
+
+  /** The CRC32C of a page whose header and payload lie in separate arrays. */
+  static int crc(byte[] header, byte[] payload, int payloadOffset, int payloadLength) {
     CRC32C crc = new CRC32C();
-    crc.update(value, 0, CRC_OFFSET);
-    crc.update(value, CRC_OFFSET + 4, HEADER_BYTES - CRC_OFFSET - 4 + payloadLength);
+    crc.update(header, 0, CRC_OFFSET);
+    crc.update(header, CRC_OFFSET + 4, HEADER_BYTES - CRC_OFFSET - 4);
+    crc.update(payload, payloadOffset, payloadLength);
     return (int) crc.getValue();
   }
 
   /**
-   * Checks that {@code value} is page {@code page} of the chunk identified by the arguments and
-   * that its CRC matches; returns null when it is, otherwise why not.
+   * Checks that {@code header} (the first {@link #HEADER_BYTES} of a stored value of {@code
+   * valueLength} bytes) is the header of page {@code page} of the chunk identified by the
+   * arguments, and returns its payload length, or -1 with the reason in {@code problem[0]}.
    */
-  static String verify(byte[] value, int valueSize, int pageSize, byte[] versionUtf8,
-      long versionHash, int chunk, int page, int pageCount, long chunkLength) {
-    if (value == null) {
-      return "page " + page + " missing";
+  static int checkHeader(byte[] header, long valueLength, int valueSize, int pageSize,
+      byte[] versionUtf8, long versionHash, int chunk, int page, int pageCount, long chunkLength,
+      String[] problem) {
+    if (valueLength != valueSize) {
+      problem[0] = "page " + page + " has " + valueLength + " bytes, expected " + valueSize;
+      return -1;
     }
-    if (value.length != valueSize) {
-      return "page " + page + " has " + value.length + " bytes, expected " + valueSize;
-    }
-    Header h = Header.read(ByteBuffer.wrap(value));
+    Header h = Header.read(ByteBuffer.wrap(header));
     if (!h.plausible(pageSize)) {
-      return "page " + page + " header is malformed";
+      problem[0] = "page " + page + " header is malformed";
+      return -1;
     }
     if (h.versionHash() != versionHash || h.chunk() != chunk || h.pageIndex() != page
         || h.pageCount() != pageCount || h.chunkLength() != chunkLength
         || h.versionLength() != versionUtf8.length
-        || !java.util.Arrays.equals(value, 40, 40 + versionUtf8.length, versionUtf8, 0,
+        || !java.util.Arrays.equals(header, 40, 40 + versionUtf8.length, versionUtf8, 0,
             versionUtf8.length)) {
-      return "page " + page + " belongs to another chunk";
+      problem[0] = "page " + page + " belongs to another chunk";
+      return -1;
     }
-    if (crc(value, h.payloadLength()) != h.crc()) {
-      return "page " + page + " fails its CRC32C";
-    }
-    return null;
+    return h.payloadLength();
+  }
+
+  /** The CRC32C stored in {@code header}. */
+  static int storedCrc(byte[] header) {
+    return ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).getInt(CRC_OFFSET);
   }
 
   /** The version string stored in a header whose bytes are {@code header}. */

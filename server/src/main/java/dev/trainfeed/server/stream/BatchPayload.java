@@ -19,10 +19,18 @@ import java.util.Objects;
  * defaults omitted, repeated scalars packed), so any protobuf reader parses it as a {@code Batch}.
  */
 public final class BatchPayload {
-  /** Slices at least this long are handed to the stream directly when they have an array. */
-  static final int DIRECT_WRITE_BYTES = 4096;
-  /** Size of the bounce buffer for headers, short slices and slices without an array. */
-  static final int SCRATCH_BYTES = 64 << 10;
+  /**
+   * The first buffer gRPC's Netty transport takes for a message: the message's size plus the
+   * 5-byte frame header, capped at 1 MiB. Later buffers are sized by each write, so once the first
+   * is full, short slices go through {@link Sink}'s scratch to keep the buffers large.
+   */
+  static final int FIRST_BUFFER_BYTES = 1 << 20;
+  /** Largest scratch used once the first buffer is full. */
+  static final int SCRATCH_BYTES = 1 << 20;
+  /** Slices at least this long are written directly even after the first buffer. */
+  static final int LARGE_SLICE_BYTES = 64 << 10;
+  /** Per-thread scratch, so that sending a batch allocates nothing large. */
+  private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[64]);
 
   private final long index;
   private final long epoch;
@@ -128,7 +136,8 @@ public final class BatchPayload {
    * @return {@link #serializedSize()}
    */
   public int writeTo(OutputStream out) throws IOException {
-    Sink s = new Sink(out, Math.min(SCRATCH_BYTES, Math.max(64, serializedSize)));
+    Sink s = new Sink(out, Math.min(FIRST_BUFFER_BYTES, 5 + serializedSize) - 5,
+        Math.min(SCRATCH_BYTES, Math.max(64, serializedSize)));
     if (index != 0) {
       s.tag(1, 0).varint(index);
     }
@@ -210,16 +219,28 @@ public final class BatchPayload {
     return (int) size;
   }
 
-  /** Buffers small writes; hands long array-backed slices to the stream directly. */
+  /**
+   * Writes slices that fit in gRPC's first buffer, and long ones, straight from their arrays (one
+   * copy), and gathers the rest, with headers, into a scratch that is flushed in large writes.
+   */
   private static final class Sink {
     private final OutputStream out;
+    private final long directLimit;
     private final byte[] scratch;
+    private final int scratchBytes;
     private int used;
     long written;
 
-    Sink(OutputStream out, int scratchBytes) {
+    Sink(OutputStream out, long directLimit, int scratchBytes) {
       this.out = out;
-      this.scratch = new byte[scratchBytes];
+      this.directLimit = directLimit;
+      byte[] cached = SCRATCH.get();
+      if (cached.length < scratchBytes) {
+        cached = new byte[scratchBytes];
+        SCRATCH.set(cached);
+      }
+      this.scratch = cached;
+      this.scratchBytes = scratchBytes;
     }
 
     Sink tag(int field, int wireType) throws IOException {
@@ -227,7 +248,7 @@ public final class BatchPayload {
     }
 
     Sink varint(long v) throws IOException {
-      if (scratch.length - used < 10) {
+      if (scratchBytes - used < 10) {
         flush();
       }
       while ((v & ~0x7FL) != 0) {
@@ -246,7 +267,7 @@ public final class BatchPayload {
       if (flags.length > 0) {
         tag(field, 2).varint(flags.length);
         for (boolean f : flags) {
-          if (used == scratch.length) {
+          if (used == scratchBytes) {
             flush();
           }
           scratch[used++] = (byte) (f ? 1 : 0);
@@ -256,17 +277,18 @@ public final class BatchPayload {
     }
 
     Sink slice(ByteBuffer src, int offset, int length) throws IOException {
-      if (length >= DIRECT_WRITE_BYTES && src.hasArray()) {
+      if (src.hasArray()
+          && (length >= LARGE_SLICE_BYTES || written + used + length <= directLimit)) {
         flush();
         out.write(src.array(), src.arrayOffset() + offset, length);
         written += length;
         return this;
       }
       while (length > 0) {
-        if (used == scratch.length) {
+        if (used == scratchBytes) {
           flush();
         }
-        int n = Math.min(length, scratch.length - used);
+        int n = Math.min(length, scratchBytes - used);
         src.get(offset, scratch, used, n);
         used += n;
         offset += n;
