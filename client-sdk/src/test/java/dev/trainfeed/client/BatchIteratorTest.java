@@ -1,5 +1,8 @@
 package dev.trainfeed.client;
 
+import static dev.trainfeed.client.Drained.drain;
+import static dev.trainfeed.client.Drained.ids;
+import static dev.trainfeed.client.Drained.token;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,7 +13,6 @@ import io.grpc.Status;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.TimeUnit;
@@ -33,20 +35,6 @@ class BatchIteratorTest {
   void tearDown() {
     client.close();
     fixture.close();
-  }
-
-  private static List<Batch> drain(BatchIterator it) {
-    List<Batch> out = new ArrayList<>();
-    it.forEachRemaining(out::add);
-    return out;
-  }
-
-  private static long[] ids(List<Batch> batches) {
-    return batches.stream().flatMapToLong(b -> LongStream.of(b.sampleIds())).toArray();
-  }
-
-  private static String token(StreamBatchesRequest r) {
-    return r.getResumeToken().toString(StandardCharsets.UTF_8);
   }
 
   @Test
@@ -134,7 +122,7 @@ class BatchIteratorTest {
     }
     assertThat(ids(batches)).containsExactly(LongStream.range(0, 10).toArray());
     assertThat(batches).extracting(Batch::index).containsExactly(0L, 1L, 2L, 3L, 4L);
-    assertThat(fixture.service.requests).extracting(BatchIteratorTest::token)
+    assertThat(fixture.service.requests).extracting(Drained::token)
         .containsExactly("", "e0:2");
     assertThat(fixture.sleeps).containsExactly(Duration.ofMillis(100));
   }
@@ -149,7 +137,7 @@ class BatchIteratorTest {
       batches = drain(it);
     }
     assertThat(batches).extracting(Batch::index).containsExactly(1L, 2L);
-    assertThat(fixture.service.requests).extracting(BatchIteratorTest::token)
+    assertThat(fixture.service.requests).extracting(Drained::token)
         .containsExactly("e1:1", "e1:1", "e1:1");
     assertThat(fixture.sleeps).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200));
   }

@@ -1,5 +1,8 @@
 package dev.trainfeed.client;
 
+import static dev.trainfeed.client.Drained.drain;
+import static dev.trainfeed.client.Drained.ids;
+import static dev.trainfeed.client.Drained.token;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,7 +15,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,20 +53,6 @@ class NettyTransportTest {
     return "127.0.0.1:" + s.getPort();
   }
 
-  private static String token(StreamBatchesRequest r) {
-    return r.getResumeToken().toString(StandardCharsets.UTF_8);
-  }
-
-  private static List<Batch> drain(BatchIterator it) {
-    List<Batch> out = new ArrayList<>();
-    it.forEachRemaining(out::add);
-    return out;
-  }
-
-  private static long[] ids(List<Batch> batches) {
-    return batches.stream().flatMapToLong(b -> LongStream.of(b.sampleIds())).toArray();
-  }
-
   @Test
   void failsOverToTheNextReplicaWithTheLastToken() {
     FakeDataPlane first = new FakeDataPlane(10);
@@ -79,8 +67,8 @@ class NettyTransportTest {
       batches = drain(it);
     }
     assertThat(ids(batches)).containsExactly(LongStream.range(0, 10).toArray());
-    assertThat(first.requests).extracting(NettyTransportTest::token).containsExactly("");
-    assertThat(second.requests).extracting(NettyTransportTest::token).containsExactly("e0:2");
+    assertThat(first.requests).extracting(Drained::token).containsExactly("");
+    assertThat(second.requests).extracting(Drained::token).containsExactly("e0:2");
     assertThat(sleeps).hasSize(1);
   }
 
@@ -134,7 +122,7 @@ class NettyTransportTest {
     assertThat(sleeps).isNotEmpty();
     int handedOutBeforeRestart = 20 - after.sent.get();
     assertThat(handedOutBeforeRestart).isBetween(3, 8);
-    assertThat(after.requests).extracting(NettyTransportTest::token)
+    assertThat(after.requests).extracting(Drained::token)
         .containsExactly("e0:" + handedOutBeforeRestart);
   }
 

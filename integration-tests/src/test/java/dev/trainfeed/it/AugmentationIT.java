@@ -66,9 +66,7 @@ class AugmentationIT {
       client.close();
     }
     if (server != null) {
-      String log = server.log();
-      assertThat(server.terminate()).as("graceful exit status").isIn(0, 143);
-      assertThat(log).doesNotContain("LEAK:");
+      server.terminateWithoutLeaks();
     }
   }
 

@@ -58,9 +58,7 @@ class LoadAndAbuseIT {
   @AfterAll
   static void stop() throws Exception {
     if (server != null) {
-      String log = server.log();
-      server.close();
-      assertThat(log).doesNotContain("LEAK:");
+      server.closeWithoutLeaks();
     }
   }
 

@@ -1,5 +1,7 @@
 package dev.trainfeed.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -109,6 +111,23 @@ final class ServerProcess implements AutoCloseable {
   }
 
   /** SIGTERM, then waits for the graceful shutdown to finish. */
+  /**
+   * Stops the server with SIGTERM, expecting a graceful exit, and checks that Netty's leak
+   * detector (paranoid in tests) reported nothing in the log written until then.
+   */
+  void terminateWithoutLeaks() throws IOException, InterruptedException {
+    String log = log();
+    assertThat(terminate()).as("graceful exit status").isIn(0, 143);
+    assertThat(log).doesNotContain("LEAK:");
+  }
+
+  /** Stops the server and checks that its log reports no leaked Netty buffer. */
+  void closeWithoutLeaks() throws IOException, InterruptedException {
+    String log = log();
+    close();
+    assertThat(log).doesNotContain("LEAK:");
+  }
+
   int terminate() throws InterruptedException {
     process.destroy();
     if (!process.waitFor(60, TimeUnit.SECONDS)) {

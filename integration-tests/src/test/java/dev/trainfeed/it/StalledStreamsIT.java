@@ -72,9 +72,7 @@ class StalledStreamsIT {
   @AfterAll
   static void stop() throws Exception {
     if (server != null) {
-      String log = server.log();
-      server.close();
-      assertThat(log).doesNotContain("LEAK:");
+      server.closeWithoutLeaks();
     }
   }
 

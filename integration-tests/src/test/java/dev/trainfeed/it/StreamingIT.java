@@ -66,9 +66,7 @@ class StreamingIT {
       channel.shutdownNow();
     }
     if (server != null) {
-      String log = server.log();
-      assertThat(server.terminate()).as("graceful exit status").isIn(0, 143);
-      assertThat(log).doesNotContain("LEAK:");
+      server.terminateWithoutLeaks();
     }
   }
 

@@ -346,24 +346,23 @@ public final class ChronicleChunkCache implements ChunkCache {
     // then checked on that array, so what was checked is exactly what is served.
     byte[] out = new byte[(int) r.bytes];
     byte[] header = new byte[PageFormat.HEADER_BYTES];
-    String[] problem = {null};
+    String problem = null;
     ReentrantReadWriteLock.ReadLock read = stripe(hash, key.chunk()).readLock();
     read.lock();
     try {
       if (closed.get()) {
         return null;
       }
-      for (int page = 0; page < r.pages && problem[0] == null; page++) {
-        readPage(PageFormat.key(hash, key.chunk(), page), header, out, (long) page * pageSize,
-            versionUtf8, hash, key.chunk(), page, r, problem);
+      for (int page = 0; page < r.pages && problem == null; page++) {
+        problem = readPage(header, out, versionUtf8, hash, key.chunk(), page, r);
       }
     } catch (RuntimeException e) {
-      problem[0] = "reading it failed: " + e;
+      problem = "reading it failed: " + e;
     } finally {
       read.unlock();
     }
-    if (problem[0] != null) {
-      drop(key, r, hash, problem[0]);
+    if (problem != null) {
+      drop(key, r, hash, problem);
       return null;
     }
     // A fresh array that nobody else holds: the transport writes from it.
@@ -371,17 +370,17 @@ public final class ChronicleChunkCache implements ChunkCache {
   }
 
   /**
-   * Copies page {@code page} of a chunk into {@code out} at {@code outOffset} and checks it;
-   * sets {@code problem[0]} when the page is missing, foreign or damaged.
+   * Copies page {@code page} of a chunk into its place in {@code out} and checks it; returns null
+   * when it is there and intact, otherwise why not (missing, foreign or damaged).
    */
-  private void readPage(byte[] pageKey, byte[] header, byte[] out, long outOffset,
-      byte[] versionUtf8, long hash, int chunk, int page, Resident r, String[] problem) {
-    try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(pageKey)) {
+  private String readPage(byte[] header, byte[] out, byte[] versionUtf8, long hash, int chunk,
+      int page, Resident r) {
+    try (ExternalMapQueryContext<byte[], byte[], ?> c =
+        map.queryContext(PageFormat.key(hash, chunk, page))) {
       c.readLock().lock();
       MapEntry<byte[], byte[]> entry = c.entry();
       if (entry == null) {
-        problem[0] = "page " + page + " missing";
-        return;
+        return "page " + page + " missing";
       }
       Data<byte[]> value = entry.value();
       RandomDataInput bytes = value.bytes();
@@ -389,16 +388,18 @@ public final class ChronicleChunkCache implements ChunkCache {
       if (value.size() >= PageFormat.HEADER_BYTES) {
         bytes.read(at, header, 0, PageFormat.HEADER_BYTES);
       }
-      int payload = PageFormat.checkHeader(header, value.size(), valueSize, pageSize, versionUtf8,
-          hash, chunk, page, r.pages, r.bytes, problem);
-      if (payload < 0) {
-        return;
+      String problem = PageFormat.checkHeader(header, value.size(), valueSize, pageSize,
+          versionUtf8, hash, chunk, page, r.pages, r.bytes);
+      if (problem != null) {
+        return problem;
       }
-      int into = (int) outOffset;
+      int payload = PageFormat.expectedPayload(r.bytes, page, pageSize);
+      int into = page * pageSize;
       if (bytes.read(at + PageFormat.HEADER_BYTES, out, into, payload) != payload
           || PageFormat.crc(header, out, into, payload) != PageFormat.storedCrc(header)) {
-        problem[0] = "page " + page + " fails its CRC32C";
+        return "page " + page + " fails its CRC32C";
       }
+      return null;
     }
   }
 

@@ -133,29 +133,27 @@ final class PageFormat {
   /**
    * Checks that {@code header} (the first {@link #HEADER_BYTES} of a stored value of {@code
    * valueLength} bytes) is the header of page {@code page} of the chunk identified by the
-   * arguments, and returns its payload length, or -1 with the reason in {@code problem[0]}.
+   * arguments; returns null when it is, otherwise why not. A header that passes carries the
+   * payload length {@link #expectedPayload} gives.
    */
-  static int checkHeader(byte[] header, long valueLength, int valueSize, int pageSize,
-      byte[] versionUtf8, long versionHash, int chunk, int page, int pageCount, long chunkLength,
-      String[] problem) {
+  static String checkHeader(byte[] header, long valueLength, int valueSize, int pageSize,
+      byte[] versionUtf8, long versionHash, int chunk, int page, int pageCount,
+      long chunkLength) {
     if (valueLength != valueSize) {
-      problem[0] = "page " + page + " has " + valueLength + " bytes, expected " + valueSize;
-      return -1;
+      return "page " + page + " has " + valueLength + " bytes, expected " + valueSize;
     }
     Header h = Header.read(ByteBuffer.wrap(header));
     if (!h.plausible(pageSize)) {
-      problem[0] = "page " + page + " header is malformed";
-      return -1;
+      return "page " + page + " header is malformed";
     }
     if (h.versionHash() != versionHash || h.chunk() != chunk || h.pageIndex() != page
         || h.pageCount() != pageCount || h.chunkLength() != chunkLength
         || h.versionLength() != versionUtf8.length
         || !java.util.Arrays.equals(header, 40, 40 + versionUtf8.length, versionUtf8, 0,
             versionUtf8.length)) {
-      problem[0] = "page " + page + " belongs to another chunk";
-      return -1;
+      return "page " + page + " belongs to another chunk";
     }
-    return h.payloadLength();
+    return null;
   }
 
   /** The CRC32C stored in {@code header}. */

@@ -19,12 +19,8 @@ import dev.trainfeed.proto.v1.Tensor;
 import dev.trainfeed.server.metrics.ServerMetrics;
 import dev.trainfeed.server.order.ResumeKeyring;
 import dev.trainfeed.server.order.ResumeTokenCodec;
-import io.grpc.ManagedChannel;
-import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -34,7 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,8 +39,7 @@ class AugmentedStreamTest {
   private static final int N = 97;
   private SyntheticStore store;
   private ExecutorService pool;
-  private Server server;
-  private ManagedChannel channel;
+  private InProcessDataPlane plane;
   private DataPlaneGrpc.DataPlaneBlockingStub stub;
 
   @BeforeEach
@@ -56,16 +50,13 @@ class AugmentedStreamTest {
     ResumeTokenCodec tokens = new ResumeTokenCodec(ResumeKeyring.of(List.of(new byte[32])));
     DataPlaneService service = new DataPlaneService(store, source, tokens,
         new ServerMetrics(new SimpleMeterRegistry()), pool, new StreamLimits(1000, 4, 1 << 20));
-    String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name).addService(service).build().start();
-    channel = InProcessChannelBuilder.forName(name).build();
-    stub = DataPlaneGrpc.newBlockingStub(channel);
+    plane = InProcessDataPlane.serve(service);
+    stub = plane.stub;
   }
 
   @AfterEach
   void stop() throws Exception {
-    channel.shutdownNow();
-    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    plane.close();
     pool.shutdownNow();
   }
 

@@ -17,11 +17,8 @@ import dev.trainfeed.server.metrics.ServerMetrics;
 import dev.trainfeed.server.order.ResumeKeyring;
 import dev.trainfeed.server.order.ResumeTokenCodec;
 import io.grpc.ManagedChannel;
-import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -45,7 +42,7 @@ class DataPlaneServiceTest {
   private static final int N = 203;
   private SyntheticStore store;
   private ExecutorService pool;
-  private Server server;
+  private InProcessDataPlane plane;
   private ManagedChannel channel;
   private DataPlaneGrpc.DataPlaneBlockingStub stub;
   private ServerMetrics metrics;
@@ -75,16 +72,14 @@ class DataPlaneServiceTest {
     ResumeTokenCodec tokens = new ResumeTokenCodec(ResumeKeyring.of(List.of(new byte[32])));
     service = new DataPlaneService(store, source, tokens, metrics, pool,
         new StreamLimits(1000, 4, 1 << 20));
-    String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name).addService(service).build().start();
-    channel = InProcessChannelBuilder.forName(name).build();
-    stub = DataPlaneGrpc.newBlockingStub(channel);
+    plane = InProcessDataPlane.serve(service);
+    channel = plane.channel;
+    stub = plane.stub;
   }
 
   @AfterEach
   void stop() throws Exception {
-    channel.shutdownNow();
-    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    plane.close();
     pool.shutdownNow();
   }
 

@@ -25,12 +25,8 @@ import dev.trainfeed.server.synth.BundledModels;
 import dev.trainfeed.server.synth.LoadedModel;
 import dev.trainfeed.server.synth.AutoencoderAugmenters;
 import dev.trainfeed.server.synth.ModelRegistry;
-import io.grpc.ManagedChannel;
-import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -42,7 +38,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,8 +57,7 @@ class SynthesisServiceTest {
   private DatasetManifest digits;
   private ModelRegistry models;
   private ExecutorService pool;
-  private Server server;
-  private ManagedChannel channel;
+  private InProcessDataPlane plane;
   private DataPlaneGrpc.DataPlaneBlockingStub stub;
 
   @BeforeAll
@@ -91,16 +85,13 @@ class SynthesisServiceTest {
         new ServerMetrics(new SimpleMeterRegistry()), pool,
         new StreamLimits(64 << 20, 16, 1 << 20), models,
         AutoencoderAugmenters.from(models));
-    String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name).addService(service).build().start();
-    channel = InProcessChannelBuilder.forName(name).build();
-    stub = DataPlaneGrpc.newBlockingStub(channel);
+    plane = InProcessDataPlane.serve(service);
+    stub = plane.stub;
   }
 
   @AfterAll
   void stop() throws Exception {
-    channel.shutdownNow();
-    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    plane.close();
     pool.shutdownNow();
     models.close();
     store.close();
@@ -383,11 +374,9 @@ class SynthesisServiceTest {
         new ServerMetrics(new SimpleMeterRegistry()), pool,
         new StreamLimits(64 << 20, 16, 1 << 20), swap,
         AutoencoderAugmenters.from(swap));
-    String name = InProcessServerBuilder.generateName();
-    Server s = InProcessServerBuilder.forName(name).addService(service).build().start();
-    ManagedChannel ch = InProcessChannelBuilder.forName(name).build();
+    InProcessDataPlane swapped = InProcessDataPlane.serve(service);
     try {
-      DataPlaneGrpc.DataPlaneBlockingStub st = DataPlaneGrpc.newBlockingStub(ch);
+      DataPlaneGrpc.DataPlaneBlockingStub st = swapped.stub;
       LoadedModel v1 = swap.acquire("g").orElseThrow();
       String oldVersion = v1.version();
       v1.release();
@@ -428,8 +417,7 @@ class SynthesisServiceTest {
           .setResumeToken(got.get(2).getResumeToken()).build()).next(),
           Status.Code.FAILED_PRECONDITION, "model (version");
     } finally {
-      ch.shutdownNow();
-      s.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      swapped.close();
       swap.close();
     }
   }
