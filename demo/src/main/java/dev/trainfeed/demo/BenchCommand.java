@@ -84,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
       + "(default: the dataset size plus a quarter plus 64m, so that the cache holds it all).")
   String cacheSize;
 
-  @Option(names = "--epochs", defaultValue = "2",
+  @Option(names = "--epochs", defaultValue = "10",
       description = "Measured epochs per stream (default: ${DEFAULT-VALUE}).")
   int epochs;
 
@@ -96,6 +96,16 @@ final class BenchCommand implements Callable<Integer> {
       + "(whole epochs) until this many seconds have passed; the JIT needs tens of seconds on a "
       + "small machine before the rates settle (default: ${DEFAULT-VALUE}).")
   double warmupSeconds;
+
+  @Option(names = "--warmup-jit-percent", defaultValue = "3", description = "After that, keep "
+      + "warming up while the JIT compiler still used more than this percent of one core over "
+      + "the last few seconds of epochs: on a 2-core machine it keeps compiling for a minute "
+      + "or more and takes CPU from the streams (default: ${DEFAULT-VALUE}).")
+  double warmupJitPercent;
+
+  @Option(names = "--warmup-max-seconds", defaultValue = "150", description = "Stop warming "
+      + "up after this many seconds whatever the JIT does (default: ${DEFAULT-VALUE}).")
+  double warmupMaxSeconds;
 
   @Option(names = "--streams", defaultValue = "1", description = "Concurrent streams K; stream "
       + "k reads rank k of world size K, so together they read each epoch once "
@@ -135,9 +145,10 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (streams < 1 || epochs < 1 || warmupEpochs < 0 || warmupSeconds < 0 || batchSize < 1
-        || prefetch < 1) {
+        || prefetch < 1 || warmupJitPercent < 0 || warmupMaxSeconds < warmupSeconds) {
       throw new IllegalArgumentException("--streams, --epochs, --batch-size and --prefetch must "
-          + "be at least 1, --warmup-epochs and --warmup-seconds at least 0");
+          + "be at least 1, --warmup-epochs, --warmup-seconds and --warmup-jit-percent at least 0,"
+          + " and --warmup-max-seconds at least --warmup-seconds");
     }
     baselineDistinct = Sizes.parseBytes(baselineDistinctBytes);
     if (target != null && embedded) {
@@ -177,24 +188,37 @@ final class BenchCommand implements Callable<Integer> {
       progress("bench: %s@%s, %d samples in %d chunks, %s decoded; %d stream(s), batch %d",
           info.name(), info.version(), info.numSamples(), info.numChunks(),
           Sizes.human(info.sizeBytes()), streams, batchSize);
-      // Warm-up: whole epochs, at least --warmup-epochs and at least --warmup-seconds, so that
-      // the cache is filled and the JIT has compiled the hot paths on both ends.
+      // A first scrape now, so that its one-time work (HTTP client, trust store) is done and
+      // compiled during the warm-up rather than in the measured epochs.
+      scrape(metricsAt);
+      // Warm-up: whole epochs, at least --warmup-epochs and --warmup-seconds, then until the JIT
+      // is quiet (or --warmup-max-seconds), so that the cache is filled and the hot paths of both
+      // ends are compiled before anything is measured.
       Totals warm = new Totals();
-      long warmStart = System.nanoTime();
-      long firstEpoch = 0;
-      while (firstEpoch < warmupEpochs
-          || (System.nanoTime() - warmStart) / 1e9 < warmupSeconds) {
-        progress("bench: warm-up epoch %d", firstEpoch);
-        read(client, firstEpoch, 1, warm);
-        firstEpoch++;
-      }
+      long[] nextEpoch = {0};
+      WarmUp warmUp = warmUp(warmupEpochs, warmupSeconds, () -> {
+        progress("bench: warm-up epoch %d", nextEpoch[0]);
+        read(client, nextEpoch[0]++, 1, warm);
+      });
+      long firstEpoch = nextEpoch[0];
+      JitWatch jit = new JitWatch();
       PrometheusScrape before = scrape(metricsAt);
+      // Code run once just now (the scrape) is compiled in the background; let that finish
+      // rather than share the cores with the first measured epochs.
+      jit.awaitIdle();
+      jit.restart();
       Totals totals = new Totals();
       long start = System.nanoTime();
       long cpu0 = processCpuNanos();
-      long[] latencies = read(client, firstEpoch, epochs, totals);
+      // One epoch per read, as in the warm-up, so the measured code is the code the JIT compiled.
+      long[][] perEpoch = new long[epochs][];
+      for (int e = 0; e < epochs; e++) {
+        perEpoch[e] = read(client, firstEpoch + e, 1, totals);
+      }
+      long[] latencies = Arrays.stream(perEpoch).flatMapToLong(Arrays::stream).toArray();
       double wall = (System.nanoTime() - start) / 1e9;
       double cpu = (processCpuNanos() - cpu0) / 1e9;
+      double measuredJit = jit.fraction();
       PrometheusScrape after = scrape(metricsAt);
 
       Map<String, Object> json = new LinkedHashMap<>();
@@ -218,22 +242,27 @@ final class BenchCommand implements Callable<Integer> {
       // CPU seconds of this process (client and any embedded server) per GB moved: unlike the
       // rates, it holds steady on a machine whose cores other work also uses.
       json.put("cpu_s_per_gb", cpu / (totals.bytes.get() / 1e9));
+      json.put("warmup_seconds", warmUp.seconds());
+      json.put("warmup_jit_fraction", warmUp.lastJitFraction());
+      json.put("jit_fraction", measuredJit);
       if (baseline) {
         int messageBytes = (int) Math.max(1, totals.bytes.get() / Math.max(1, batches));
         progress("bench: baseline, %d plain gRPC messages of %d bytes", batches, messageBytes);
-        // The baseline gets the same warm-up as the measured streams (as many messages), so
-        // that neither side is measured while the JIT compiles.
-        if (warm.batches.get() > 0) {
-          runBaseline(warm.batches.get(), messageBytes, baselineDistinct);
-        }
+        // The baseline warms up by the same rule as the streams (runs of as many messages as
+        // were measured, until the JIT is quiet), so neither side is measured while it compiles.
+        long runMessages = Math.max(1, batches);
+        warmUp(1, 0, () -> runBaseline(runMessages, messageBytes, baselineDistinct));
+        jit.awaitIdle();
+        jit.restart();
         long baselineCpu0 = processCpuNanos();
-        ByteStreamBaseline.Result b = runBaseline(Math.max(1, batches), messageBytes,
-            baselineDistinct);
+        ByteStreamBaseline.Result b = runBaseline(runMessages, messageBytes, baselineDistinct);
         double baselineCpu = (processCpuNanos() - baselineCpu0) / 1e9;
-        ByteStreamBaseline.Result hot = runBaseline(Math.max(1, batches), messageBytes, 0);
+        double baselineJit = jit.fraction();
+        ByteStreamBaseline.Result hot = runBaseline(runMessages, messageBytes, 0);
         json.put("baseline_bytes_per_s", b.bytesPerSecond());
         json.put("vs_baseline", (totals.bytes.get() / wall) / b.bytesPerSecond());
         json.put("baseline_cpu_s_per_gb", baselineCpu / (b.bytes() / 1e9));
+        json.put("baseline_jit_fraction", baselineJit);
         json.put("baseline_hot_bytes_per_s", hot.bytesPerSecond());
         json.put("vs_baseline_hot", (totals.bytes.get() / wall) / hot.bytesPerSecond());
       }
@@ -333,6 +362,97 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     return Arrays.copyOf(waits, n);
+  }
+
+  /** One warm-up step: an epoch of the streams, or a run of the baseline. */
+  private interface Step {
+    void run() throws Exception;
+  }
+
+  /** How a warm-up went. */
+  private record WarmUp(double seconds, long steps, double lastJitFraction) {}
+
+  /**
+   * Runs {@code step} at least {@code minSteps} times and for at least {@code minSeconds}, then
+   * until the JIT used at most {@code --warmup-jit-percent} of a core over the last {@link
+   * JitWatch#WINDOW_SECONDS} of steps, or {@code --warmup-max-seconds} have passed.
+   */
+  private WarmUp warmUp(long minSteps, double minSeconds, Step step) throws Exception {
+    JitWatch jit = new JitWatch();
+    long start = System.nanoTime();
+    long steps = 0;
+    double lastJit = Double.NaN;
+    boolean quiet = false;
+    while (true) {
+      if (jit.windowSeconds() >= JitWatch.WINDOW_SECONDS) {
+        lastJit = jit.fraction();
+        quiet = Double.isNaN(lastJit) || lastJit * 100 <= warmupJitPercent;
+        progress("bench: JIT used %.1f%% of a core over the last %.1f s", lastJit * 100,
+            jit.windowSeconds());
+        jit.restart();
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      if (steps >= minSteps && seconds >= minSeconds
+          && (quiet || seconds >= warmupMaxSeconds)) {
+        return new WarmUp(seconds, steps, lastJit);
+      }
+      step.run();
+      steps++;
+    }
+  }
+
+  /**
+   * How much of one core this JVM's JIT compilers used since {@link #restart}: the warm-up waits
+   * for it to fall, and the report shows it for the measured epochs. NaN where the JVM does not
+   * report compilation time.
+   */
+  static final class JitWatch {
+    /** Seconds of epochs the warm-up looks at before judging the JIT quiet. */
+    static final double WINDOW_SECONDS = 5;
+    private final java.lang.management.CompilationMXBean compiler =
+        java.lang.management.ManagementFactory.getCompilationMXBean();
+    private long startNanos;
+    private long startCompileMillis;
+
+    JitWatch() {
+      restart();
+    }
+
+    void restart() {
+      startNanos = System.nanoTime();
+      startCompileMillis = compileMillis();
+    }
+
+    double windowSeconds() {
+      return (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    /**
+     * Waits until the compilers' total time stops growing for two polls 100 ms apart (at most
+     * 5 s).
+     */
+    void awaitIdle() throws InterruptedException {
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      long last = compileMillis();
+      int still = 0;
+      while (still < 2 && System.nanoTime() < deadline && last >= 0) {
+        Thread.sleep(100);
+        long now = compileMillis();
+        still = now == last ? still + 1 : 0;
+        last = now;
+      }
+    }
+
+    double fraction() {
+      long now = compileMillis();
+      double seconds = windowSeconds();
+      return now < 0 || seconds <= 0 ? Double.NaN : (now - startCompileMillis) / 1e3 / seconds;
+    }
+
+    private long compileMillis() {
+      return compiler != null && compiler.isCompilationTimeMonitoringSupported()
+          ? compiler.getTotalCompilationTime() : -1;
+    }
   }
 
   private static long processCpuNanos() {

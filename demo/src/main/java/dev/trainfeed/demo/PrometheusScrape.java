@@ -21,12 +21,22 @@ final class PrometheusScrape {
   }
 
   /**
+   * One client for every scrape: building one starts a selector thread and loads the JDK's trust
+   * store (even for plain HTTP), work the bench must not repeat, or leave for the JIT to compile,
+   * inside a measured phase.
+   */
+  private static final class Http {
+    static final HttpClient CLIENT =
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  /**
    * Reads {@code http://HOST:PORT/metrics}.
    *
    * @throws IOException when the page cannot be read (wrong port, metrics off)
    */
   static PrometheusScrape of(String hostPort) throws IOException {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    HttpClient http = Http.CLIENT;
     HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + hostPort + "/metrics"))
         .timeout(Duration.ofSeconds(10)).GET().build();
     try {

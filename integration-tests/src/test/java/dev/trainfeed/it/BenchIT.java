@@ -24,7 +24,8 @@ class BenchIT {
     StringWriter err = new StringWriter();
     int rc = DemoMain.run(new String[] {"bench", "--embedded", "--dataset-bytes", "6m",
         "--sample-bytes", "1000", "--chunk-size", "128k", "--batch-size", "64", "--streams", "2",
-        "--epochs", "1", "--warmup-epochs", "1", "--warmup-seconds", "0", "--baseline"},
+        "--epochs", "1", "--warmup-epochs", "1", "--warmup-seconds", "0",
+        "--warmup-max-seconds", "0", "--baseline"},
         new PrintWriter(out, true), new PrintWriter(err, true));
     assertThat(rc).as("stderr: %s", err).isZero();
     String[] lines = out.toString().strip().split("\n");
@@ -32,7 +33,7 @@ class BenchIT {
     Map<String, String> json = parse(lines[0]);
     for (String key : new String[] {"samples_per_s", "bytes_per_s", "p50_ms", "p99_ms",
         "stall_fraction", "hit_ratio", "hit_ceiling", "baseline_bytes_per_s", "vs_baseline",
-        "baseline_hot_bytes_per_s", "vs_baseline_hot"}) {
+        "baseline_hot_bytes_per_s", "vs_baseline_hot", "warmup_seconds", "jit_fraction"}) {
       assertThat(json).containsKey(key);
       assertThat(json.get(key)).as(key).isNotEqualTo("null");
     }
@@ -46,6 +47,10 @@ class BenchIT {
     assertThat(num(json, "baseline_bytes_per_s")).isPositive();
     assertThat(num(json, "vs_baseline")).isPositive();
     assertThat(num(json, "baseline_hot_bytes_per_s")).isPositive();
+    // --warmup-max-seconds 0: one warm-up epoch, whatever the JIT is doing.
+    assertThat(num(json, "warmup_seconds")).isPositive();
+    assertThat(num(json, "jit_fraction")).isNotNegative();
+    assertThat(json).containsKey("warmup_jit_fraction");
     assertThat(err.toString()).contains("bench: ingesting");
   }
 

@@ -121,9 +121,13 @@ class StalledStreamsIT {
     ManagedChannel two = channel();
     ManagedChannel three = channel();
     try {
+      // Each stream asks for 100 batches up front (25 MiB of a 64 MiB epoch), so the two that
+      // start both get data while they share the connection's 8 MiB window, and then stall. A
+      // stream that stalls after one batch could leave the other none: HTTP/2 streams share
+      // their connection's window, and an unread stream holds up to its own (8 MiB) of it.
       List<Stalling> four = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        four.add(Stalling.open(one, 4));
+        four.add(Stalling.open(one, 4, 100));
       }
       awaitActive(2);
       assertThat(four.get(0).first.await(30, TimeUnit.SECONDS)).isTrue();
@@ -169,9 +173,16 @@ class StalledStreamsIT {
     volatile int received;
     volatile Throwable error;
     volatile ClientCallStreamObserver<StreamBatchesRequest> call;
+    int initial = 1;
 
     static Stalling open(ManagedChannel ch, int batchSize) {
+      return open(ch, batchSize, 1);
+    }
+
+    /** A stream that takes {@code initial} batches and then reads no more. */
+    static Stalling open(ManagedChannel ch, int batchSize, int initial) {
       Stalling s = new Stalling();
+      s.initial = initial;
       DataPlaneGrpc.newStub(ch).streamBatches(StreamBatchesRequest.newBuilder().setDataset("big")
           .setBatchSize(batchSize).build(), s);
       return s;
@@ -180,7 +191,7 @@ class StalledStreamsIT {
     @Override
     public void beforeStart(ClientCallStreamObserver<StreamBatchesRequest> c) {
       this.call = c;
-      c.disableAutoRequestWithInitial(1);
+      c.disableAutoRequestWithInitial(initial);
     }
 
     @Override

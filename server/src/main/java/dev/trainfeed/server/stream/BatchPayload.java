@@ -20,17 +20,17 @@ import java.util.Objects;
  */
 public final class BatchPayload {
   /**
-   * The first buffer gRPC's Netty transport takes for a message: the message's size plus the
-   * 5-byte frame header, capped at 1 MiB. Later buffers are sized by each write, so once the first
-   * is full, short slices go through {@link Sink}'s scratch to keep the buffers large.
+   * Slices at least this long are written straight from their arrays into the transport's
+   * buffers; shorter ones (labels, ids, headers) are gathered in {@link #SCRATCH_BYTES} first, so
+   * the transport sees few tiny writes. gRPC (1.85) sizes each buffer of a known-length message by
+   * what is left of the message (up to 1 MiB), so direct writes never fragment the buffers.
    */
-  static final int FIRST_BUFFER_BYTES = 1 << 20;
-  /** Largest scratch used once the first buffer is full. */
-  static final int SCRATCH_BYTES = 1 << 20;
-  /** Slices at least this long are written directly even after the first buffer. */
-  static final int LARGE_SLICE_BYTES = 64 << 10;
+  static final int DIRECT_SLICE_BYTES = 512;
+  /** The per-thread scratch for headers and short slices: small enough to stay in L1/L2. */
+  static final int SCRATCH_BYTES = 16 << 10;
   /** Per-thread scratch, so that sending a batch allocates nothing large. */
-  private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[64]);
+  private static final ThreadLocal<byte[]> SCRATCH =
+      ThreadLocal.withInitial(() -> new byte[SCRATCH_BYTES]);
 
   private final long index;
   private final long epoch;
@@ -136,8 +136,7 @@ public final class BatchPayload {
    * @return {@link #serializedSize()}
    */
   public int writeTo(OutputStream out) throws IOException {
-    Sink s = new Sink(out, Math.min(FIRST_BUFFER_BYTES, 5 + serializedSize) - 5,
-        Math.min(SCRATCH_BYTES, Math.max(64, serializedSize)));
+    Sink s = new Sink(out);
     if (index != 0) {
       s.tag(1, 0).varint(index);
     }
@@ -220,27 +219,19 @@ public final class BatchPayload {
   }
 
   /**
-   * Writes slices that fit in gRPC's first buffer, and long ones, straight from their arrays (one
-   * copy), and gathers the rest, with headers, into a scratch that is flushed in large writes.
+   * Writes long slices straight from their arrays (one copy into the transport's buffers) and
+   * gathers headers and short slices into a small scratch that is flushed before each direct write
+   * and at the end, so the bytes leave in order.
    */
   private static final class Sink {
     private final OutputStream out;
-    private final long directLimit;
     private final byte[] scratch;
-    private final int scratchBytes;
     private int used;
     long written;
 
-    Sink(OutputStream out, long directLimit, int scratchBytes) {
+    Sink(OutputStream out) {
       this.out = out;
-      this.directLimit = directLimit;
-      byte[] cached = SCRATCH.get();
-      if (cached.length < scratchBytes) {
-        cached = new byte[scratchBytes];
-        SCRATCH.set(cached);
-      }
-      this.scratch = cached;
-      this.scratchBytes = scratchBytes;
+      this.scratch = SCRATCH.get();
     }
 
     Sink tag(int field, int wireType) throws IOException {
@@ -248,7 +239,7 @@ public final class BatchPayload {
     }
 
     Sink varint(long v) throws IOException {
-      if (scratchBytes - used < 10) {
+      if (SCRATCH_BYTES - used < 10) {
         flush();
       }
       while ((v & ~0x7FL) != 0) {
@@ -267,7 +258,7 @@ public final class BatchPayload {
       if (flags.length > 0) {
         tag(field, 2).varint(flags.length);
         for (boolean f : flags) {
-          if (used == scratchBytes) {
+          if (used == SCRATCH_BYTES) {
             flush();
           }
           scratch[used++] = (byte) (f ? 1 : 0);
@@ -277,18 +268,17 @@ public final class BatchPayload {
     }
 
     Sink slice(ByteBuffer src, int offset, int length) throws IOException {
-      if (src.hasArray()
-          && (length >= LARGE_SLICE_BYTES || written + used + length <= directLimit)) {
+      if (src.hasArray() && length >= DIRECT_SLICE_BYTES) {
         flush();
         out.write(src.array(), src.arrayOffset() + offset, length);
         written += length;
         return this;
       }
       while (length > 0) {
-        if (used == scratchBytes) {
+        if (used == SCRATCH_BYTES) {
           flush();
         }
-        int n = Math.min(length, scratchBytes - used);
+        int n = Math.min(length, SCRATCH_BYTES - used);
         src.get(offset, scratch, used, n);
         used += n;
         offset += n;

@@ -130,6 +130,95 @@ class BatchMarshallerTest {
     assertThat(t.dataBytes()).isEqualTo(40);
   }
 
+  /**
+   * The assumption behind {@link BatchPayload}'s direct writes: gRPC's framer sizes every buffer
+   * of a known-length message by what is left of it (the Netty allocator caps each at 1 MiB), so
+   * hundreds of sample-sized writes still fill a couple of large buffers. If a gRPC upgrade goes
+   * back to sizing buffers by each write, this fails rather than the transport slowing silently.
+   */
+  @Test
+  void grpcFramesAMultiMegabyteBatchOfSmallSlicesInFullOneMebibyteBuffers() throws IOException {
+    List<ByteBuffer> chunks = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      byte[] b = new byte[3072 * 600];
+      random.nextBytes(b);
+      chunks.add(ByteBuffer.wrap(b));
+    }
+    TensorPayload image = new TensorPayload("image", DType.UINT8.wireNumber(),
+        new long[] {512, 3072});
+    TensorPayload label = new TensorPayload("label", DType.INT64.wireNumber(), new long[] {512});
+    for (int i = 0; i < 512; i++) {
+      ByteBuffer c = chunks.get(random.nextInt(chunks.size()));
+      int sample = random.nextInt(600);
+      image.add(c, sample * 3072, 3072);
+      label.add(c, sample * 8, 8);
+    }
+    BatchPayload p = new BatchPayload(7, 1, new long[0], List.of(image, label), new byte[16],
+        new boolean[0], new boolean[0]);
+
+    List<Integer> hints = new ArrayList<>();
+    List<io.grpc.internal.WritableBuffer> frames = new ArrayList<>();
+    io.grpc.internal.WritableBufferAllocator nettyLike = hint -> {
+      hints.add(hint);
+      return new ArrayBuffer(Math.min(Math.max(hint, 4096), 1 << 20));
+    };
+    io.grpc.internal.MessageFramer framer = new io.grpc.internal.MessageFramer(
+        (frame, endOfStream, flush, messages) -> {
+          if (frame != null) {
+            frames.add(frame);
+          }
+        }, nettyLike, io.grpc.internal.StatsTraceContext.NOOP);
+    framer.writePayload(BatchMarshaller.INSTANCE.stream(p));
+    framer.flush();
+
+    int wire = 5 + p.serializedSize();
+    assertThat(p.serializedSize()).isGreaterThan(3 << 19);
+    assertThat(hints).hasSize((wire + (1 << 20) - 1) >> 20);
+    ByteArrayOutputStream sent = new ByteArrayOutputStream();
+    for (io.grpc.internal.WritableBuffer f : frames) {
+      ArrayBuffer a = (ArrayBuffer) f;
+      sent.write(a.bytes, 0, a.readableBytes());
+    }
+    byte[] bytes = sent.toByteArray();
+    assertThat(bytes).hasSize(wire);
+    assertThat(java.util.Arrays.copyOfRange(bytes, 5, wire))
+        .isEqualTo(p.toProto().toByteArray());
+  }
+
+  /** A heap {@code WritableBuffer} of fixed capacity, as the test allocator hands out. */
+  private static final class ArrayBuffer implements io.grpc.internal.WritableBuffer {
+    final byte[] bytes;
+    int used;
+
+    ArrayBuffer(int capacity) {
+      bytes = new byte[capacity];
+    }
+
+    @Override
+    public void write(byte[] src, int srcIndex, int length) {
+      System.arraycopy(src, srcIndex, bytes, used, length);
+      used += length;
+    }
+
+    @Override
+    public void write(byte b) {
+      bytes[used++] = b;
+    }
+
+    @Override
+    public int writableBytes() {
+      return bytes.length - used;
+    }
+
+    @Override
+    public int readableBytes() {
+      return used;
+    }
+
+    @Override
+    public void release() {}
+  }
+
   @Test
   void readingInsteadOfDrainingGivesTheSameBytes() throws IOException {
     BatchPayload p = randomBatch(50, true, true, 3, 40, chunks(3, 16 << 10));
