@@ -2,6 +2,7 @@ package dev.trainfeed.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.trainfeed.client.BatchIterator;
 import dev.trainfeed.client.TrainFeedClient;
@@ -162,6 +163,34 @@ class StalledStreamsIT {
       one.shutdownNow();
       two.shutdownNow();
       three.shutdownNow();
+    }
+    awaitActive(0);
+  }
+
+  /**
+   * Two iterators of one SDK client, so on one connection: the first takes one batch and pauses
+   * (a validation loader between passes), the second reads a whole 64 MiB epoch meanwhile. Unlike
+   * the fixed 8 MiB windows of the raw streams above, the SDK keeps gRPC's window auto-tuning on,
+   * and the paused stream does not hold up the other.
+   */
+  @Test
+  @Order(3)
+  void aPausedIteratorDoesNotStallAnotherOfTheSameClient() throws Exception {
+    try (TrainFeedClient client = TrainFeedClient.builder().target(server.target()).build();
+        BatchIterator paused = client.batches("big").batchSize(4).open()) {
+      assertThat(paused.hasNext()).isTrue();
+      paused.next();
+      awaitActive(1);
+      int[] read = {0};
+      assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+        try (BatchIterator reader = client.batches("big").batchSize(16).open()) {
+          while (reader.hasNext()) {
+            read[0] += reader.next().sampleIds().length;
+          }
+        }
+      }, "the second iterator stalled behind the paused one");
+      assertThat(read[0]).isEqualTo(BLOBS);
+      assertThat(paused.hasNext()).as("the paused iterator still goes on").isTrue();
     }
     awaitActive(0);
   }
