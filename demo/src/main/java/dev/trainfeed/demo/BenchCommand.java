@@ -370,7 +370,7 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /** How a warm-up went. */
-  private record WarmUp(double seconds, long steps, double lastJitFraction) {}
+  private record WarmUp(double seconds, double lastJitFraction) {}
 
   /**
    * Runs {@code step} at least {@code minSteps} times and for at least {@code minSeconds}, then
@@ -394,7 +394,7 @@ final class BenchCommand implements Callable<Integer> {
       double seconds = (System.nanoTime() - start) / 1e9;
       if (steps >= minSteps && seconds >= minSeconds
           && (quiet || seconds >= warmupMaxSeconds)) {
-        return new WarmUp(seconds, steps, lastJit);
+        return new WarmUp(seconds, lastJit);
       }
       step.run();
       steps++;

@@ -93,7 +93,6 @@ final class ByteStreamBaseline {
    *
    * @param distinctBytes the messages cycle through this many distinct bytes (at least one
    *     message): 0 resends one message, whose bytes then stay in the CPU's caches
-   *
    * @param window initial Netty flow-control window in bytes, on both ends (auto-tuned after)
    * @param onReadyThreshold bytes the server may buffer before it waits for the reader
    */

@@ -202,7 +202,11 @@ class StalledStreamsIT {
     volatile int received;
     volatile Throwable error;
     volatile ClientCallStreamObserver<StreamBatchesRequest> call;
-    int initial = 1;
+    final int initial;
+
+    private Stalling(int initial) {
+      this.initial = initial;
+    }
 
     static Stalling open(ManagedChannel ch, int batchSize) {
       return open(ch, batchSize, 1);
@@ -210,8 +214,7 @@ class StalledStreamsIT {
 
     /** A stream that takes {@code initial} batches and then reads no more. */
     static Stalling open(ManagedChannel ch, int batchSize, int initial) {
-      Stalling s = new Stalling();
-      s.initial = initial;
+      Stalling s = new Stalling(initial);
       DataPlaneGrpc.newStub(ch).streamBatches(StreamBatchesRequest.newBuilder().setDataset("big")
           .setBatchSize(batchSize).build(), s);
       return s;

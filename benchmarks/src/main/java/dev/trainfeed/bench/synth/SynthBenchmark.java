@@ -209,22 +209,19 @@ public final class SynthBenchmark {
    */
   private static void scaling(LoadedModel m, SessionFactory sessions, Path folder,
       double seconds) throws Exception {
-    StringBuilder rates = new StringBuilder();
-    double perSampleAt8 = 0;
-    double perSampleAt128 = 0;
+    java.util.Map<Integer, Double> rates = new java.util.LinkedHashMap<>();
     for (int batch : new int[] {1, 8, 32, 128}) {
       try (PlainLoop loop = new PlainLoop(m, sessions, folder, batch)) {
-        double r = rate(loop::run, batch, seconds / 4);
-        rates.append(rates.length() == 0 ? "" : ",").append(String.format(Locale.ROOT,
-            "\"%d\":%.0f", batch, r));
-        perSampleAt8 = batch == 8 ? r : perSampleAt8;
-        perSampleAt128 = batch == 128 ? r : perSampleAt128;
+        rates.put(batch, rate(loop::run, batch, seconds / 4));
       }
     }
+    StringBuilder byBatch = new StringBuilder();
+    rates.forEach((batch, r) -> byBatch.append(byBatch.length() == 0 ? "" : ",")
+        .append(String.format(Locale.ROOT, "\"%d\":%.0f", batch, r)));
     System.out.printf(Locale.ROOT, "{\"benchmark\":\"synth_batch_scaling\",\"model\":\"%s\","
         + "\"provider\":\"%s\",\"plain_ort_samples_per_s_by_batch\":{%s},"
-        + "\"batch128_vs_batch8\":%.2f}%n", m.name(), m.provider(), rates,
-        perSampleAt128 / perSampleAt8);
+        + "\"batch128_vs_batch8\":%.2f}%n", m.name(), m.provider(), byBatch,
+        rates.get(128) / rates.get(8));
   }
 
   private static boolean concurrency(LoadedModel m, SessionFactory sessions, Path folder,

@@ -396,7 +396,8 @@ public final class ChronicleChunkCache implements ChunkCache {
       int payload = PageFormat.expectedPayload(r.bytes, page, pageSize);
       int into = page * pageSize;
       if (bytes.read(at + PageFormat.HEADER_BYTES, out, into, payload) != payload
-          || PageFormat.crc(header, out, into, payload) != PageFormat.storedCrc(header)) {
+          || PageFormat.crc(header, out, into, payload)
+              != PageFormat.Header.read(ByteBuffer.wrap(header)).crc()) {
         return "page " + page + " fails its CRC32C";
       }
       return null;

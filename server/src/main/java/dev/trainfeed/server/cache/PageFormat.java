@@ -156,11 +156,6 @@ final class PageFormat {
     return null;
   }
 
-  /** The CRC32C stored in {@code header}. */
-  static int storedCrc(byte[] header) {
-    return ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).getInt(CRC_OFFSET);
-  }
-
   /** The version string stored in a header whose bytes are {@code header}. */
   static String version(byte[] header, int versionLength) {
     return new String(header, 40, versionLength, StandardCharsets.UTF_8);

@@ -3,6 +3,9 @@ package dev.trainfeed.server.order;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.common.jimfs.Configuration;
+import com.google.common.jimfs.Jimfs;
+import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -79,6 +82,28 @@ class ResumeTokenTest {
     ResumeKeyring b = ResumeKeyring.loadOrCreate(file);
     byte[] token = SETTINGS.token(new ResumeTokenCodec(a), 1);
     assertThat(StreamSettings.parseToken(new ResumeTokenCodec(b), token).nextBatch()).isEqualTo(1);
+  }
+
+  @Test
+  void keyFileIsPublishedByMoveWhereTheFileSystemHasNoHardLinks() throws Exception {
+    // Jimfs without Feature.LINKS: Files.createLink throws UnsupportedOperationException.
+    try (FileSystem fs = Jimfs.newFileSystem(Configuration.unix().toBuilder()
+        .setSupportedFeatures().setAttributeViews("basic", "owner", "posix").build())) {
+      Path file = fs.getPath("/keys/resume.key");
+      assertThatThrownBy(() -> Files.createLink(fs.getPath("/probe"), fs.getPath("/")))
+          .isInstanceOf(UnsupportedOperationException.class);
+      ResumeKeyring a = ResumeKeyring.loadOrCreate(file);
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+          .isEqualTo("rw-------");
+      assertThat(Files.readString(file).strip()).matches("[0-9a-f]{64}");
+      try (var left = Files.list(file.getParent())) {
+        assertThat(left).containsExactly(file); // no temporary file left behind
+      }
+      ResumeKeyring b = ResumeKeyring.loadOrCreate(file);
+      byte[] token = SETTINGS.token(new ResumeTokenCodec(a), 1);
+      assertThat(StreamSettings.parseToken(new ResumeTokenCodec(b), token).nextBatch())
+          .isEqualTo(1);
+    }
   }
 
   @Test
