@@ -147,8 +147,10 @@ final class BatchStreamer<T> implements Runnable {
   private void finish() {
     if (finished.compareAndSet(false, true)) {
       assembler.endLookahead();
-      metrics.streamClosed();
+      // Leave the service's set before the gauge drops, so whoever sees the gauge at zero also
+      // finds the set empty (the service's drain and tests read them in that order).
       onFinish.accept(this);
+      metrics.streamClosed();
     }
   }
 }

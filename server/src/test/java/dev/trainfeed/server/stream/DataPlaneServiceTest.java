@@ -281,7 +281,8 @@ class DataPlaneServiceTest {
     assertThat(metrics.activeStreams()).isEqualTo(1);
     call[0].cancel("test done", null);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (metrics.activeStreams() > 0 && System.nanoTime() < deadline) {
+    while ((metrics.activeStreams() > 0 || service.activeStreams() > 0)
+        && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
     assertThat(metrics.activeStreams()).isZero();
