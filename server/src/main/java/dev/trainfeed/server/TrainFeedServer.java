@@ -1,6 +1,7 @@
 package dev.trainfeed.server;
 
 import dev.trainfeed.server.cache.ChronicleChunkCache;
+import dev.trainfeed.server.cache.ChunkBytes;
 import dev.trainfeed.server.cache.ChunkCache;
 import dev.trainfeed.server.cache.ChunkLoader;
 import dev.trainfeed.server.cache.ChunkPrefetcher;
@@ -43,7 +44,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -132,7 +132,7 @@ public final class TrainFeedServer implements AutoCloseable {
       ChunkPrefetcher.Feed feed = prefetcher.open(dataset, sequence, metrics::stalled);
       return new ChunkSource.Reader() {
         @Override
-        public ByteBuffer chunk(int chunk) throws IOException {
+        public ChunkBytes chunk(int chunk) throws IOException {
           return feed.chunk(chunk);
         }
 

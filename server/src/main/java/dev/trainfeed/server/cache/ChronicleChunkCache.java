@@ -9,12 +9,14 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -82,6 +84,8 @@ public final class ChronicleChunkCache implements ChunkCache {
   public static final int MAX_PAGE_SIZE = 16 << 20;
   /** Default {@link Builder#capacityBytes}: 1 GiB. */
   public static final long DEFAULT_CAPACITY_BYTES = 1L << 30;
+  /** Default {@link Builder#closeWait}: 10 seconds. */
+  public static final Duration DEFAULT_CLOSE_WAIT = Duration.ofSeconds(10);
   /** Largest page budget (capacity / page size) a cache file may have. */
   public static final long MAX_PAGES = 1L << 31;
 
@@ -102,10 +106,12 @@ public final class ChronicleChunkCache implements ChunkCache {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicLong corruptions = new AtomicLong();
   private final AtomicBoolean warnedLongVersion = new AtomicBoolean();
+  private final long closeWaitNanos;
+  private volatile boolean directViews = DirectViews.available();
 
   private ChronicleChunkCache(Path file, int pageSize, CacheSidecar geometry,
       ResidencyLedger ledger, ChronicleMap<byte[], byte[]> map, CacheFileLock lock,
-      boolean openedWarm) {
+      boolean openedWarm, Duration closeWait) {
     this.file = file;
     this.sidecarPath = sidecarPath(file);
     this.pageSize = pageSize;
@@ -115,6 +121,7 @@ public final class ChronicleChunkCache implements ChunkCache {
     this.map = map;
     this.lock = lock;
     this.openedWarm = openedWarm;
+    this.closeWaitNanos = closeWait.toNanos();
     for (int i = 0; i < STRIPES; i++) {
       stripes[i] = new ReentrantReadWriteLock();
     }
@@ -183,7 +190,8 @@ public final class ChronicleChunkCache implements ChunkCache {
         LOG.info("Created chunk cache file {}: capacity {} bytes, {} pages of {} bytes", file,
             b.capacityBytes, pageBudget, b.pageSize);
       }
-      return new ChronicleChunkCache(file, b.pageSize, geometry, ledger, map, lock, warm);
+      return new ChronicleChunkCache(file, b.pageSize, geometry, ledger, map, lock, warm,
+          b.closeWait);
     } catch (IOException | RuntimeException | Error e) {
       try {
         lock.close();
@@ -370,6 +378,128 @@ public final class ChronicleChunkCache implements ChunkCache {
   }
 
   /**
+   * The chunk's pages in place: read-only views of the map's memory, pinned until the returned
+   * bytes are released, so a stream sends them without copying them onto the heap first. While
+   * pinned the chunk is never evicted, and an invalidation or a failed check of another reader
+   * hides it at once but deletes its pages only after the last release; {@link #close()} waits
+   * for releases (at most {@link Builder#closeWait}). Each page's header is checked on every
+   * lease; the CRC32Cs are checked on the first lease of each residency whose pages this process
+   * did not write itself (a clean restart's), since a check on each pass would read every byte
+   * once more. Falls back to {@link #get} (a copy) where the JVM cannot make such views.
+   */
+  @Override
+  public ChunkBytes lease(ChunkKey key) {
+    Objects.requireNonNull(key, "key");
+    checkOpen();
+    if (!directViews) {
+      return ChunkCache.super.lease(key);
+    }
+    byte[] versionUtf8 = PageFormat.versionBytes(key.datasetVersion());
+    if (versionUtf8 == null) {
+      return null;
+    }
+    Resident r = ledger.pin(key);
+    if (r == null) {
+      return null;
+    }
+    long hash = PageFormat.versionHash(versionUtf8);
+    boolean verify = !ledger.verified(r);
+    ByteBuffer[] pages = new ByteBuffer[r.pages];
+    byte[] header = new byte[PageFormat.HEADER_BYTES];
+    String problem = null;
+    boolean closedNow = false;
+    RuntimeException notAddressable = null;
+    ReentrantReadWriteLock.ReadLock read = stripe(hash, key.chunk()).readLock();
+    read.lock();
+    try {
+      closedNow = closed.get();
+      for (int page = 0; !closedNow && page < r.pages && problem == null; page++) {
+        problem = viewPage(header, pages, versionUtf8, hash, key.chunk(), page, r, verify);
+      }
+    } catch (UnsupportedOperationException notNative) {
+      notAddressable = notNative;
+    } catch (RuntimeException e) {
+      problem = "reading it failed: " + e;
+    } finally {
+      read.unlock();
+    }
+    if (notAddressable != null) {
+      // The map's memory has no address after all: copy from now on.
+      directViews = false;
+      LOG.info("Chunk cache {} copies chunks for each stream: its memory has no address ({})",
+          file, notAddressable.toString());
+      unpin(r, hash);
+      return ChunkCache.super.lease(key);
+    }
+    if (closedNow || problem != null) {
+      unpin(r, hash);
+      if (problem != null) {
+        drop(key, r, hash, problem);
+      }
+      return null;
+    }
+    if (verify) {
+      ledger.markVerified(r);
+    }
+    return ChunkBytes.paged(pages, pageSize, (int) r.bytes, () -> unpin(r, hash));
+  }
+
+  /**
+   * Puts a view of page {@code page}'s payload into {@code pages} after checking its header (and,
+   * with {@code verify}, its CRC32C); returns null when it is there and intact, otherwise why not.
+   */
+  private String viewPage(byte[] header, ByteBuffer[] pages, byte[] versionUtf8, long hash,
+      int chunk, int page, Resident r, boolean verify) {
+    try (ExternalMapQueryContext<byte[], byte[], ?> c =
+        map.queryContext(PageFormat.key(hash, chunk, page))) {
+      c.readLock().lock();
+      MapEntry<byte[], byte[]> entry = c.entry();
+      if (entry == null) {
+        return "page " + page + " missing";
+      }
+      Data<byte[]> value = entry.value();
+      RandomDataInput bytes = value.bytes();
+      long at = value.offset();
+      if (value.size() >= PageFormat.HEADER_BYTES) {
+        bytes.read(at, header, 0, PageFormat.HEADER_BYTES);
+      }
+      String problem = PageFormat.checkHeader(header, value.size(), valueSize, pageSize,
+          versionUtf8, hash, chunk, page, r.pages, r.bytes);
+      if (problem != null) {
+        return problem;
+      }
+      int payload = PageFormat.expectedPayload(r.bytes, page, pageSize);
+      // The entry stays where it is until it is removed, which the pin prevents, and the map's
+      // memory stays mapped until close, which waits for pins.
+      ByteBuffer view = DirectViews.view(bytes.addressForRead(at + PageFormat.HEADER_BYTES),
+          payload);
+      if (verify && PageFormat.crc(header, view) != PageFormat.Header.read(
+          ByteBuffer.wrap(header)).crc()) {
+        return "page " + page + " fails its CRC32C";
+      }
+      pages[page] = view;
+      return null;
+    }
+  }
+
+  /** Drops one pin of {@code r}; the last pin of a removed chunk deletes its pages. */
+  private void unpin(Resident r, long hash) {
+    if (!ledger.unpin(r)) {
+      return;
+    }
+    ReentrantReadWriteLock.WriteLock write = stripe(hash, r.key.chunk()).writeLock();
+    write.lock();
+    try {
+      if (!closed.get()) {
+        removePagesQuietly(hash, r.key.chunk(), r.pages);
+      }
+    } finally {
+      write.unlock();
+    }
+    ledger.forget(r);
+  }
+
+  /**
    * Copies page {@code page} of a chunk into its place in {@code out} and checks it; returns null
    * when it is there and intact, otherwise why not (missing, foreign or damaged).
    */
@@ -414,7 +544,9 @@ public final class ChronicleChunkCache implements ChunkCache {
       }
       corruptions.incrementAndGet();
       LOG.warn("Dropping chunk {} from cache file {}: {}", key, file, problem);
-      removePages(hash, key.chunk(), r.pages);
+      if (!ledger.ghost(r)) { // else the last reader's release deletes the pages
+        removePages(hash, key.chunk(), r.pages);
+      }
     } finally {
       write.unlock();
     }
@@ -535,7 +667,7 @@ public final class ChronicleChunkCache implements ChunkCache {
     write.lock();
     try {
       Resident r = ledger.remove(key);
-      if (r != null && !closed.get()) {
+      if (r != null && !closed.get() && !ledger.ghost(r)) {
         removePagesQuietly(hash, key.chunk(), r.pages);
       }
     } finally {
@@ -602,6 +734,10 @@ public final class ChronicleChunkCache implements ChunkCache {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    if (!awaitReleases()) {
+      releaseLock();
+      return;
+    }
     boolean flushed = closeMap();
     try {
       if (flushed) {
@@ -620,9 +756,32 @@ public final class ChronicleChunkCache implements ChunkCache {
   /** Stops like a killed server: closes the map and the lock, but leaves the sidecar unclean. */
   void closeWithoutMarkingClean() {
     if (closed.compareAndSet(false, true)) {
-      closeMap();
+      if (awaitReleases()) {
+        closeMap();
+      }
       releaseLock();
     }
+  }
+
+  /**
+   * Waits for streams still sending from pinned pages (new leases fail once {@code closed} is
+   * set). If they do not let go in time, the map stays mapped (unmapping memory a stream reads
+   * would crash the JVM) and the file stays marked unclean, so the next open recreates it.
+   */
+  private boolean awaitReleases() {
+    try {
+      if (ledger.awaitNoPins(closeWaitNanos)) {
+        return true;
+      }
+      LOG.warn("Chunk cache {}: {} pinned pages still being sent after {} ms; leaving the map "
+          + "mapped and the file unclean (the next open recreates it)", file, ledger.pins(),
+          TimeUnit.NANOSECONDS.toMillis(closeWaitNanos));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      LOG.warn("Chunk cache {}: interrupted waiting for streams to release pinned pages; leaving "
+          + "the map mapped and the file unclean", file);
+    }
+    return false;
   }
 
   /** Test access to the underlying map. */
@@ -685,8 +844,23 @@ public final class ChronicleChunkCache implements ChunkCache {
     private long capacityBytes = DEFAULT_CAPACITY_BYTES;
     private int pageSize = DEFAULT_PAGE_SIZE;
     private Supplier<? extends EvictionPolicy> evictionPolicy = LruEvictionPolicy::new;
+    private Duration closeWait = DEFAULT_CLOSE_WAIT;
 
     private Builder() {}
+
+    /**
+     * How long {@link ChronicleChunkCache#close()} waits for streams to release pinned pages
+     * ({@link ChronicleChunkCache#lease}) before it gives up on closing the map cleanly (default
+     * 10 s; zero or more).
+     */
+    public Builder closeWait(Duration closeWait) {
+      Objects.requireNonNull(closeWait, "closeWait");
+      if (closeWait.isNegative()) {
+        throw new IllegalArgumentException("closeWait must be zero or more, got " + closeWait);
+      }
+      this.closeWait = closeWait;
+      return this;
+    }
 
     /**
      * The map file ({@code --cache-file}); required unless {@link #dataDir} is set. Its directory

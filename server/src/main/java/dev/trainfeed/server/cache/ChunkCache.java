@@ -17,6 +17,17 @@ public interface ChunkCache extends AutoCloseable {
   ByteBuffer get(ChunkKey key);
 
   /**
+   * The cached decoded bytes of {@code key} for one stream to send from, or null when absent;
+   * the caller must {@link ChunkBytes#release()} them when it no longer reads them. A cache may
+   * hand out views of its own memory, pinned until then (so evictions and invalidations of the
+   * chunk wait for the release); the default copies, as {@link #get} does.
+   */
+  default ChunkBytes lease(ChunkKey key) {
+    ByteBuffer b = get(key);
+    return b == null ? null : ChunkBytes.of(b);
+  }
+
+  /**
    * Admits the decoded bytes of {@code key}, evicting others as the policy decides.
    *
    * @return false when the chunk was not admitted (for example, larger than the capacity)

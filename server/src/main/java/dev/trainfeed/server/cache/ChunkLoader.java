@@ -206,6 +206,21 @@ public final class ChunkLoader {
   }
 
   /**
+   * Same as {@link #load(DatasetManifest, int, boolean, LongConsumer)}, but a cache hit comes as
+   * the cache's {@link ChunkCache#lease}, which may be views of its pages pinned until released;
+   * a miss comes as the loaded heap buffer. The caller releases the result when done with it.
+   */
+  public ChunkBytes lease(DatasetManifest ds, int chunk, boolean firstVisit,
+      LongConsumer stallNanos) throws IOException {
+    ChunkBytes leased = cache.lease(keyOf(ds, chunk));
+    if (leased != null) {
+      countHit(firstVisit);
+      return leased;
+    }
+    return ChunkBytes.of(load(ds, chunk, firstVisit, stallNanos));
+  }
+
+  /**
    * Starts loading chunk {@code chunk} of {@code ds} on the loader pool unless it is cached or
    * already in flight. Not an access: a cached chunk counts no hit; a storage read counts one
    * miss. The future completes with the bytes (for a cached chunk, a copy the cache makes now, so

@@ -114,13 +114,15 @@ public final class ChunkPrefetcher {
     }
 
     /**
-     * The decoded bytes of {@code chunk}, waiting for them if they are still loading. Chunks
-     * outside the registered sequence are loaded on demand.
+     * The decoded bytes of {@code chunk}, waiting for them if they are still loading: the
+     * stream's staged read, or the cache's {@link ChunkCache#lease} (pinned until released, so
+     * the stream releases what it takes). Chunks outside the registered sequence are loaded on
+     * demand.
      *
      * @throws IOException as {@link ChunkLoader#load} (a staged read that failed is retried
      *     here, on this thread, so that the error reaches the stream)
      */
-    public ByteBuffer chunk(int chunk) throws IOException {
+    public ChunkBytes chunk(int chunk) throws IOException {
       boolean first;
       CompletableFuture<ByteBuffer> mine;
       synchronized (this) {
@@ -140,12 +142,12 @@ public final class ChunkPrefetcher {
       if (mine != null) {
         ByteBuffer b = awaitStaged(mine);
         if (b != null) {
-          return b;
+          return ChunkBytes.of(b);
         }
         // Served by a retry below; the failed read already counted its miss.
         first = false;
       }
-      return loader.load(dataset, chunk, first, stallNanos);
+      return loader.lease(dataset, chunk, first, stallNanos);
     }
 
     private ByteBuffer awaitStaged(CompletableFuture<ByteBuffer> f) throws IOException {

@@ -121,6 +121,15 @@ final class PageFormat {
     return crc(value, value, HEADER_BYTES, payloadLength);
   }
 
+  /** The CRC32C of a page whose payload is {@code payload}'s position to limit (not moved). */
+  static int crc(byte[] header, ByteBuffer payload) {
+    CRC32C crc = new CRC32C();
+    crc.update(header, 0, CRC_OFFSET);
+    crc.update(header, CRC_OFFSET + 4, HEADER_BYTES - CRC_OFFSET - 4);
+    crc.update(payload.duplicate());
+    return (int) crc.getValue();
+  }
+
   /** The CRC32C of a page whose header and payload lie in separate arrays. */
   static int crc(byte[] header, byte[] payload, int payloadOffset, int payloadLength) {
     CRC32C crc = new CRC32C();

@@ -13,6 +13,11 @@ import java.util.Set;
  * The in-memory index a cache keeps beside its data: which chunks are resident, their sizes, the
  * byte and page totals, and the eviction policy. Admission reserves space before the data is
  * written, so the accounted totals never exceed the bounds, even while writes are in flight.
+ *
+ * <p>A chunk may be pinned ({@link #pin}) while a stream sends straight from its pages. A pinned
+ * chunk is never an eviction victim; removing it ({@link #remove}) hides it at once but keeps it
+ * as a ghost, still counted against the bounds and blocking re-admission of its key, until the
+ * last {@link #unpin}, after which the caller deletes its pages and calls {@link #forget}.
  * All methods are synchronized on this object.
  */
 final class ResidencyLedger {
@@ -24,6 +29,12 @@ final class ResidencyLedger {
     final int pages;
     final long generation;
     boolean ready;
+    /** Readers sending from the pages now. */
+    int pins;
+    /** Removed while pinned: pages go when the last pin does. */
+    boolean ghost;
+    /** The pages' CRCs were checked (or written) by this process. */
+    boolean verified;
 
     Resident(ChunkKey key, long bytes, int pages, long generation, boolean ready) {
       this.key = key;
@@ -54,6 +65,8 @@ final class ResidencyLedger {
   private final long pageBudget;
   private final EvictionPolicy policy;
   private final Map<ChunkKey, Resident> residents = new HashMap<>();
+  private final Map<ChunkKey, Resident> ghosts = new HashMap<>();
+  private long pinned;
   private long bytes;
   private long pages;
   private long evictions;
@@ -72,6 +85,9 @@ final class ResidencyLedger {
   synchronized Admission reserve(ChunkKey key, long chunkBytes, int chunkPages) {
     if (residents.containsKey(key)) {
       return Admission.ALREADY;
+    }
+    if (ghosts.containsKey(key)) {
+      return Admission.REFUSED; // its old pages are still being read
     }
     if (chunkBytes > capacityBytes || chunkPages > pageBudget) {
       return Admission.REFUSED;
@@ -92,7 +108,7 @@ final class ResidencyLedger {
           return Admission.REFUSED;
         }
         Resident r = residents.get(next);
-        if (r == null || !r.ready || !chosen.add(next)) {
+        if (r == null || !r.ready || r.pins > 0 || !chosen.add(next)) {
           continue;
         }
         victims.add(r);
@@ -119,7 +135,8 @@ final class ResidencyLedger {
    * when it does not fit.
    */
   synchronized boolean restore(ChunkKey key, long chunkBytes, int chunkPages) {
-    if (residents.containsKey(key) || !fits(chunkBytes, chunkPages, 0, 0)) {
+    if (residents.containsKey(key) || ghosts.containsKey(key)
+        || !fits(chunkBytes, chunkPages, 0, 0)) {
       return false;
     }
     addEntry(new Resident(key, chunkBytes, chunkPages, nextGeneration++, true));
@@ -133,6 +150,7 @@ final class ResidencyLedger {
       return false;
     }
     r.ready = true;
+    r.verified = true; // written from bytes just checked by the store
     return true;
   }
 
@@ -146,18 +164,98 @@ final class ResidencyLedger {
     return r;
   }
 
+  /**
+   * The readable entry for {@code key}, pinned (so never evicted, and kept as a ghost if removed)
+   * until {@link #unpin}; records an access with the policy. Null when not readable.
+   */
+  synchronized Resident pin(ChunkKey key) {
+    Resident r = acquireForRead(key);
+    if (r != null) {
+      r.pins++;
+      pinned++;
+    }
+    return r;
+  }
+
+  /**
+   * Drops one pin of {@code r}. Returns true when that was the last pin of a ghost: the caller
+   * then deletes its pages and calls {@link #forget}.
+   */
+  synchronized boolean unpin(Resident r) {
+    if (r.pins <= 0) {
+      throw new IllegalStateException("chunk " + r.key + " is not pinned");
+    }
+    r.pins--;
+    pinned--;
+    if (pinned == 0) {
+      notifyAll();
+    }
+    return r.ghost && r.pins == 0;
+  }
+
+  /** Whether {@code r} was removed while pinned and still waits for its last unpin. */
+  synchronized boolean ghost(Resident r) {
+    return r.ghost;
+  }
+
+  /**
+   * Waits until no chunk is pinned, at most {@code nanos}; returns whether none is.
+   *
+   * @throws InterruptedException the wait was interrupted
+   */
+  synchronized boolean awaitNoPins(long nanos) throws InterruptedException {
+    long deadline = System.nanoTime() + nanos;
+    while (pinned > 0) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+    return true;
+  }
+
+  /** Releases a ghost's space once its pages are deleted. */
+  synchronized void forget(Resident r) {
+    if (ghosts.remove(r.key, r)) {
+      bytes -= r.bytes;
+      pages -= r.pages;
+    }
+  }
+
+  /** Records that the pages of {@code r} passed their CRC check. */
+  synchronized void markVerified(Resident r) {
+    r.verified = true;
+  }
+
+  /** Whether the pages of {@code r} were checked (or written) by this process. */
+  synchronized boolean verified(Resident r) {
+    return r.verified;
+  }
+
+  /** Pins held now, over all chunks. */
+  synchronized long pins() {
+    return pinned;
+  }
+
   /** Whether {@code key} is readable. */
   synchronized boolean isReady(ChunkKey key) {
     Resident r = residents.get(key);
     return r != null && r.ready;
   }
 
-  /** Whether {@code key} has an entry, readable or still being written. */
+  /**
+   * Whether {@code key} has an entry, readable, still being written, or a ghost whose pages are
+   * still being read.
+   */
   synchronized boolean hasEntry(ChunkKey key) {
-    return residents.containsKey(key);
+    return residents.containsKey(key) || ghosts.containsKey(key);
   }
 
-  /** Removes {@code key} if its generation is {@code generation}; returns whether it did. */
+  /**
+   * Removes {@code key} if its generation is {@code generation}; returns whether it did. A pinned
+   * entry becomes a ghost ({@link Resident#ghost}): its pages must stay until the last unpin.
+   */
   synchronized boolean remove(ChunkKey key, long generation) {
     Resident r = residents.get(key);
     if (r == null || r.generation != generation) {
@@ -167,7 +265,10 @@ final class ResidencyLedger {
     return true;
   }
 
-  /** Removes {@code key} whatever its state; returns the removed entry or null. */
+  /**
+   * Removes {@code key} whatever its state; returns the removed entry or null. A pinned entry
+   * becomes a ghost ({@link Resident#ghost}): its pages must stay until the last unpin.
+   */
   synchronized Resident remove(ChunkKey key) {
     Resident r = residents.get(key);
     if (r != null) {
@@ -192,9 +293,14 @@ final class ResidencyLedger {
 
   private void removeEntry(Resident r) {
     residents.remove(r.key);
-    bytes -= r.bytes;
-    pages -= r.pages;
     policy.onRemove(r.key);
+    if (r.pins > 0) {
+      r.ghost = true;
+      ghosts.put(r.key, r);
+    } else {
+      bytes -= r.bytes;
+      pages -= r.pages;
+    }
   }
 
   synchronized long sizeBytes() {

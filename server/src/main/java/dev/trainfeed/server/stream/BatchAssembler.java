@@ -1,6 +1,7 @@
 package dev.trainfeed.server.stream;
 
 import dev.trainfeed.server.augment.Augmenter;
+import dev.trainfeed.server.cache.ChunkBytes;
 import dev.trainfeed.server.order.ChunkVisits;
 import dev.trainfeed.server.order.ResumeTokenCodec;
 import dev.trainfeed.server.store.ChunkInfo;
@@ -8,6 +9,7 @@ import dev.trainfeed.server.store.DatasetManifest;
 import dev.trainfeed.server.store.FieldSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,13 +21,18 @@ import java.util.Map;
  *
  * <p>The chunks of the current shuffle window stay referenced in a small working set, because a
  * window's samples are spread over all of its chunks; each is fetched from the cache once per pass.
- * Not thread-safe: one stream, one assembler.
+ * Cached chunks may be pinned views of the cache's pages ({@link ChunkBytes}): one that leaves
+ * the working set is released only when the next batch is assembled, since the batch just built
+ * may still slice it and is written after {@link #assemble} returns; {@link #release()} lets go
+ * of the rest. Not thread-safe: one stream, one assembler.
  */
 final class BatchAssembler implements BatchSource {
   private final StreamPlan plan;
   private final ChunkSource.Reader chunks;
   private final ResumeTokenCodec tokens;
-  private final Map<Integer, ByteBuffer> workingSet;
+  private final Map<Integer, ChunkBytes> workingSet;
+  /** Left the working set while a batch was built; released before the next one is. */
+  private final List<ChunkBytes> retired = new ArrayList<>();
 
   BatchAssembler(StreamPlan plan, ChunkSource source, ResumeTokenCodec tokens) {
     this.plan = plan;
@@ -36,8 +43,12 @@ final class BatchAssembler implements BatchSource {
       private static final long serialVersionUID = 1L;
 
       @Override
-      protected boolean removeEldestEntry(Map.Entry<Integer, ByteBuffer> eldest) {
-        return size() > capacity;
+      protected boolean removeEldestEntry(Map.Entry<Integer, ChunkBytes> eldest) {
+        if (size() > capacity) {
+          retired.add(eldest.getValue());
+          return true;
+        }
+        return false;
       }
     };
     DatasetManifest ds = plan.dataset();
@@ -51,6 +62,8 @@ final class BatchAssembler implements BatchSource {
    */
   @Override
   public BatchPayload assemble(long index) throws Exception {
+    // The previous batch has been written: nothing slices the chunks it retired any more.
+    releaseRetired();
     DatasetManifest ds = plan.dataset();
     int n = plan.shard().batchLength(index);
     long first = plan.shard().firstPosition(index);
@@ -80,11 +93,11 @@ final class BatchAssembler implements BatchSource {
       ids[i] = id;
       int c = ds.chunkOf(id);
       ChunkInfo chunk = ds.chunks().get(c);
-      ByteBuffer bytes = chunkBytes(c);
+      ChunkBytes bytes = chunkBytes(c);
       long inChunk = id - chunk.firstSample();
       for (int f = 0; f < fields.length; f++) {
         long src = ds.fieldOffset(chunk, fields[f]) + inChunk * sampleBytes[f];
-        tensors[f].add(bytes, Math.toIntExact(src), (int) sampleBytes[f]);
+        bytes.slices(Math.toIntExact(src), (int) sampleBytes[f], tensors[f]);
       }
     }
     boolean[] synthetic = new boolean[0];
@@ -117,12 +130,14 @@ final class BatchAssembler implements BatchSource {
   }
 
   /**
-   * Drops the working set so that its chunks can be collected, ends the look-ahead and lets the
-   * synthetic model go.
+   * Releases the working set's chunks (unpinning cached pages), ends the look-ahead and lets the
+   * synthetic model go. Called once no batch of this stream is being written any more.
    */
   @Override
   public void release() {
+    retired.addAll(workingSet.values());
     workingSet.clear();
+    releaseRetired();
     chunks.close();
     if (plan.synthetic() != null) {
       plan.synthetic().close();
@@ -138,8 +153,15 @@ final class BatchAssembler implements BatchSource {
     chunks.close();
   }
 
-  private ByteBuffer chunkBytes(int chunk) throws IOException {
-    ByteBuffer b = workingSet.get(chunk);
+  private void releaseRetired() {
+    for (ChunkBytes b : retired) {
+      b.release();
+    }
+    retired.clear();
+  }
+
+  private ChunkBytes chunkBytes(int chunk) throws IOException {
+    ChunkBytes b = workingSet.get(chunk);
     if (b == null) {
       b = chunks.chunk(chunk);
       workingSet.put(chunk, b);

@@ -1,8 +1,8 @@
 package dev.trainfeed.server.stream;
 
+import dev.trainfeed.server.cache.ChunkBytes;
 import dev.trainfeed.server.store.DatasetManifest;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 
 /**
  * Where batch assembly gets decoded chunks: in the server, the clairvoyant prefetcher over the
@@ -26,9 +26,10 @@ public interface ChunkSource {
   interface Reader extends AutoCloseable {
     /**
      * The decoded bytes of {@code chunk}, blocking until loaded; time spent waiting for storage
-     * is counted as data stall.
+     * is counted as data stall. The stream releases them once no batch it has yet to send
+     * slices them.
      */
-    ByteBuffer chunk(int chunk) throws IOException;
+    ChunkBytes chunk(int chunk) throws IOException;
 
     /**
      * The stream ended: its look-ahead is dropped. Idempotent, safe from any thread; {@link

@@ -1,5 +1,6 @@
 package dev.trainfeed.server.stream;
 
+import dev.trainfeed.server.cache.ChunkBytes;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
@@ -12,7 +13,7 @@ import java.util.Objects;
  * <p>The slices are read when the batch is marshalled, which gRPC does inside {@code onNext}; the
  * source buffers must not change until then. Not thread-safe while being built.
  */
-public final class TensorPayload {
+public final class TensorPayload implements ChunkBytes.SliceConsumer {
   private final String name;
   private final int dtype;
   private final long[] shape;
@@ -60,6 +61,12 @@ public final class TensorPayload {
     }
     dataBytes += length;
     return this;
+  }
+
+  /** Same as {@link #add}: appends a slice of a chunk. */
+  @Override
+  public void accept(ByteBuffer source, int offset, int length) {
+    add(source, offset, length);
   }
 
   /** Field name. */

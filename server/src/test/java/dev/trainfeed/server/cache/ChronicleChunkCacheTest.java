@@ -7,6 +7,9 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -168,6 +171,125 @@ class ChronicleChunkCacheTest extends ChunkCacheContract {
     byte[] junk = new byte[(int) length];
     new Random(3).nextBytes(junk);
     Files.write(file(), junk);
+  }
+
+  private static byte[] pageKey(ChunkKey k, int page) {
+    long hash = PageFormat.versionHash(PageFormat.versionBytes(k.datasetVersion()));
+    return PageFormat.key(hash, k.chunk(), page);
+  }
+
+  @Test
+  void leasesAreViewsOfTheMapsPagesAndPinTheChunkAgainstEviction() throws Exception {
+    int chunk = 4 * PAGE + 9;
+    try (ChronicleChunkCache cache = open(file(), 3L * chunk)) {
+      cache.put(key(0), TestChunks.bytes(key(0), chunk));
+      ChunkBytes held = cache.lease(key(0));
+      assertThat(held.pinned()).isTrue();
+      List<ByteBuffer> pages = new ArrayList<>();
+      held.slices(0, chunk, (src, off, len) -> pages.add(src));
+      assertThat(pages).hasSize(5).allSatisfy(p -> assertThat(p.isDirect()).isTrue());
+      // LRU would pick chunk 0 first; pinned, it is passed over every time.
+      for (int i = 1; i <= 6; i++) {
+        cache.put(key(i), TestChunks.bytes(key(i), chunk));
+        assertThat(cache.contains(key(0))).isTrue();
+      }
+      assertThat(cache.evictions()).isEqualTo(4);
+      assertLease(held, key(0), chunk);
+      held.release();
+      cache.put(key(7), TestChunks.bytes(key(7), chunk));
+      assertThat(cache.contains(key(0))).isFalse();
+      assertThat(cache.mapForTesting().containsKey(pageKey(key(0), 0))).isFalse();
+    }
+  }
+
+  @Test
+  void aChunkRemovedWhileLeasedKeepsItsPagesAndSpaceUntilTheLastRelease() throws Exception {
+    int chunk = 3 * PAGE + 1;
+    try (ChronicleChunkCache cache = open(file(), 1 << 20)) {
+      ChunkKey k = key(2);
+      cache.put(k, TestChunks.bytes(k, chunk));
+      ChunkBytes a = cache.lease(k);
+      ChunkBytes b = cache.lease(k);
+      cache.invalidate(k);
+      assertThat(cache.contains(k)).isFalse();
+      assertThat(cache.mapForTesting().containsKey(pageKey(k, 3))).isTrue();
+      assertThat(cache.sizeBytes()).isEqualTo(chunk);
+      // Re-admission would overwrite pages being read: refused until they are let go.
+      assertThat(cache.put(k, TestChunks.bytes(k, chunk))).isFalse();
+      a.release();
+      assertThat(cache.mapForTesting().containsKey(pageKey(k, 3))).isTrue();
+      assertLease(b, k, chunk);
+      b.release();
+      assertThat(cache.mapForTesting().containsKey(pageKey(k, 0))).isFalse();
+      assertThat(cache.sizeBytes()).isZero();
+      assertThat(cache.put(k, TestChunks.bytes(k, chunk))).isTrue();
+      ChunkBytes again = cache.lease(k);
+      assertLease(again, k, chunk);
+      again.release();
+    }
+  }
+
+  @Test
+  void aLeaseAfterAWarmReopenChecksCrcsOnce() throws Exception {
+    fillAndClose(6);
+    try (ChronicleChunkCache cache = open(file(), 1 << 20)) {
+      assertThat(cache.openedWarm()).isTrue();
+      ChunkKey k = key(5);
+      byte[] pageKey = pageKey(k, 1);
+      byte[] page = cache.mapForTesting().get(pageKey);
+      page[PageFormat.HEADER_BYTES + 7] ^= 0x01;
+      cache.mapForTesting().put(pageKey, page);
+
+      assertThat(cache.lease(k)).isNull();
+      assertThat(cache.contains(k)).isFalse();
+      assertThat(cache.corruptions()).isEqualTo(1);
+      assertThat(cache.mapForTesting().containsKey(pageKey(k, 0))).isFalse();
+      for (int i = 0; i < 5; i++) {
+        ChunkBytes b = cache.lease(key(i));
+        assertLease(b, key(i), sizeOf(i));
+        b.release();
+      }
+    }
+  }
+
+  @Test
+  void closeWaitsForLeasesToBeReleased() throws Exception {
+    ChronicleChunkCache cache = open(file(), 1 << 20);
+    cache.put(key(1), TestChunks.bytes(key(1), 5 * PAGE));
+    ChunkBytes held = cache.lease(key(1));
+    Thread releaser = new Thread(() -> {
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      held.release();
+    });
+    releaser.start();
+    cache.close(); // waits for the release (default: up to 10 s), then closes cleanly
+    releaser.join();
+    try (ChronicleChunkCache reopened = open(file(), 1 << 20)) {
+      assertThat(reopened.openedWarm()).isTrue();
+      ChunkBytes b = reopened.lease(key(1));
+      assertLease(b, key(1), 5 * PAGE);
+      b.release();
+    }
+  }
+
+  @Test
+  void closeLeavesTheMapMappedAndTheFileUncleanWhenALeaseOutlivesTheWait() throws Exception {
+    ChronicleChunkCache cache = ChronicleChunkCache.builder().file(file()).capacityBytes(1 << 20)
+        .pageSize(PAGE).closeWait(Duration.ofMillis(50)).build();
+    cache.put(key(1), TestChunks.bytes(key(1), 5 * PAGE));
+    ChunkBytes held = cache.lease(key(1));
+    cache.close();
+    assertThatThrownBy(() -> cache.lease(key(1))).isInstanceOf(IllegalStateException.class);
+    // Still mapped: the straggler reads its bytes without crashing the JVM.
+    assertLease(held, key(1), 5 * PAGE);
+    held.release();
+    try (ChronicleChunkCache reopened = open(file(), 1 << 20)) {
+      assertEmptyAndUsable(reopened);
+    }
   }
 
   @Test

@@ -250,12 +250,63 @@ abstract class ChunkCacheContract {
     return 1 + (chunk * 7919) % (8 * PAGE);
   }
 
+  static void assertLease(ChunkBytes got, ChunkKey key, int length) {
+    assertThat(got).isNotNull();
+    assertThat(got.length()).isEqualTo(length);
+    assertThat(TestChunks.toArray(got)).isEqualTo(TestChunks.toArray(TestChunks.bytes(key, length)));
+  }
+
+  @Test
+  void leasesRoundTripChunksOfManySizes() throws Exception {
+    ChunkCache cache = newCache(16L << 20);
+    int[] sizes = {1, 7, PAGE - 1, PAGE, PAGE + 1, 3 * PAGE + 5, 100_003};
+    for (int i = 0; i < sizes.length; i++) {
+      assertThat(cache.put(key(i), TestChunks.bytes(key(i), sizes[i]))).isTrue();
+    }
+    for (int i = 0; i < sizes.length; i++) {
+      ChunkBytes b = cache.lease(key(i));
+      assertLease(b, key(i), sizes[i]);
+      b.release();
+    }
+    assertThat(cache.lease(key(99))).isNull();
+  }
+
+  @Test
+  void leasedBytesStayIntactThroughInvalidationAndEvictionUntilReleased() throws Exception {
+    int chunk = 10 * PAGE + 3;
+    ChunkCache cache = newCache(3L * chunk);
+    cache.put(key(0), TestChunks.bytes(key(0), chunk));
+    cache.put(key(1), TestChunks.bytes(key(1), chunk));
+    ChunkBytes invalidated = cache.lease(key(0));
+    ChunkBytes crowded = cache.lease(key(1));
+    cache.invalidate(key(0));
+    assertThat(cache.contains(key(0))).isFalse();
+    assertThat(cache.lease(key(0))).isNull();
+    for (int i = 2; i <= 6; i++) {
+      cache.put(key(i), TestChunks.bytes(key(i), chunk));
+      assertThat(cache.sizeBytes()).isLessThanOrEqualTo(cache.capacityBytes());
+    }
+    assertLease(invalidated, key(0), chunk);
+    assertLease(crowded, key(1), chunk);
+    invalidated.release();
+    crowded.release();
+    invalidated.release();
+    for (int i = 7; i <= 9; i++) {
+      cache.put(key(i), TestChunks.bytes(key(i), chunk));
+    }
+    ChunkBytes last = cache.lease(key(9));
+    assertLease(last, key(9), chunk);
+    last.release();
+    assertThat(cache.sizeBytes()).isLessThanOrEqualTo(cache.capacityBytes());
+  }
+
   @Test
   void closedCacheRejectsCalls() throws Exception {
     ChunkCache cache = newCache(1 << 20);
     cache.close();
     cache.close();
     assertThatThrownBy(() -> cache.get(key(0))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> cache.lease(key(0))).isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> cache.put(key(0), ByteBuffer.allocate(1)))
         .isInstanceOf(IllegalStateException.class);
   }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trainfeed.server.store.DatasetManifest;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,9 +54,10 @@ class ChunkPrefetcherTest {
 
   private static final int[] ORDER = {4, 1, 7, 0, 9, 2, 8, 3, 6, 5};
 
-  private void assertBytes(ByteBuffer b, int chunk) {
+  private void assertBytes(ChunkBytes b, int chunk) {
     assertThat(TestChunks.toArray(b))
         .isEqualTo(TestChunks.toArray(TestChunks.bytes("v1", chunk, CHUNK_BYTES)));
+    b.release();
   }
 
   @Test
@@ -131,8 +131,8 @@ class ChunkPrefetcherTest {
     ChunkPrefetcher p = prefetcher(CHUNKS * (long) CHUNK_BYTES, 3L * CHUNK_BYTES);
     try (ChunkPrefetcher.Feed cold = p.open(ds, ORDER, null)) {
       for (int c : ORDER) {
-        cold.chunk(c);
-        cold.chunk(c); // a repeated visit in the same epoch counts nothing
+        cold.chunk(c).release();
+        cold.chunk(c).release(); // a repeated visit in the same epoch counts nothing
       }
     }
     assertThat(count(ChunkLoader.MISSES)).isEqualTo(CHUNKS);
@@ -142,7 +142,7 @@ class ChunkPrefetcherTest {
     try (ChunkPrefetcher.Feed warm = p.open(ds, ORDER, null)) {
       for (int c : ORDER) {
         assertBytes(warm.chunk(c), c);
-        warm.chunk(c);
+        warm.chunk(c).release();
       }
     }
     assertThat(count(ChunkLoader.HITS)).isEqualTo(CHUNKS);
@@ -160,7 +160,7 @@ class ChunkPrefetcherTest {
     ExecutorService t = Executors.newSingleThreadExecutor();
     try {
       Thread[] stream = new Thread[1];
-      Future<ByteBuffer> first = t.submit(() -> {
+      Future<ChunkBytes> first = t.submit(() -> {
         stream[0] = Thread.currentThread();
         return f.chunk(4);
       });

@@ -43,6 +43,17 @@ final class TestChunks {
   }
 
   /** Copies the remaining bytes of {@code b} without moving its position. */
+  /** A copy of all the bytes of {@code b}, in order (not released). */
+  static byte[] toArray(ChunkBytes b) {
+    byte[] out = new byte[b.length()];
+    int[] at = {0};
+    b.slices(0, b.length(), (src, off, len) -> {
+      src.get(off, out, at[0], len);
+      at[0] += len;
+    });
+    return out;
+  }
+
   static byte[] toArray(ByteBuffer b) {
     byte[] out = new byte[b.remaining()];
     b.duplicate().get(out);

@@ -13,6 +13,7 @@ import dev.trainfeed.proto.v1.ListDatasetsRequest;
 import dev.trainfeed.proto.v1.StreamBatchesRequest;
 import dev.trainfeed.proto.v1.SynthesizeRequest;
 import dev.trainfeed.proto.v1.Tensor;
+import dev.trainfeed.server.cache.ChunkBytes;
 import dev.trainfeed.server.metrics.ServerMetrics;
 import dev.trainfeed.server.order.ResumeKeyring;
 import dev.trainfeed.server.order.ResumeTokenCodec;
@@ -59,8 +60,8 @@ class DataPlaneServiceTest {
       opened.incrementAndGet();
       return new ChunkSource.Reader() {
         @Override
-        public ByteBuffer chunk(int chunk) throws java.io.IOException {
-          return store.readChunk(dataset, chunk);
+        public ChunkBytes chunk(int chunk) throws java.io.IOException {
+          return ChunkBytes.of(store.readChunk(dataset, chunk));
         }
 
         @Override
@@ -94,7 +95,7 @@ class DataPlaneServiceTest {
     return out;
   }
 
-  private static void checkBytes(Batch b) {
+  static void checkBytes(Batch b) {
     Tensor id = b.getTensors(0);
     Tensor rgb = b.getTensors(1);
     assertThat(id.getShapeList()).containsExactly((long) b.getSampleIdsCount());

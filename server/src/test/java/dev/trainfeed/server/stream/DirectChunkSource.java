@@ -1,8 +1,8 @@
 package dev.trainfeed.server.stream;
 
+import dev.trainfeed.server.cache.ChunkBytes;
 import dev.trainfeed.server.store.ChunkStore;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 
 /** Test chunk sources that read straight from a store, with no cache or prefetch. */
 final class DirectChunkSource {
@@ -15,8 +15,8 @@ final class DirectChunkSource {
   static ChunkSource of(ChunkStore store) {
     return (dataset, sequence) -> new ChunkSource.Reader() {
       @Override
-      public ByteBuffer chunk(int chunk) throws IOException {
-        return store.readChunk(dataset, chunk).asReadOnlyBuffer();
+      public ChunkBytes chunk(int chunk) throws IOException {
+        return ChunkBytes.of(store.readChunk(dataset, chunk).asReadOnlyBuffer());
       }
 
       @Override
