@@ -107,7 +107,7 @@ class BatchIteratorTest {
   }
 
   private static void awaitSent(InProcessFixture f, int expected) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (f.service.sent.get() < expected && System.nanoTime() < deadline) {
       Thread.sleep(1);
     }
@@ -200,7 +200,7 @@ class BatchIteratorTest {
       it.next();
       assertThat(it.hasNext()).isTrue();
       it.close();
-      assertThat(big.service.cancelled.await(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(big.service.cancelled.await(30, TimeUnit.SECONDS)).isTrue();
       assertThat(it.hasNext()).isFalse();
       assertThatThrownBy(it::next).isInstanceOf(NoSuchElementException.class);
     }
@@ -222,7 +222,7 @@ class BatchIteratorTest {
     closer.start();
     assertThat(it.hasNext()).isFalse();
     closer.join();
-    assertThat(fixture.service.cancelled.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(fixture.service.cancelled.await(30, TimeUnit.SECONDS)).isTrue();
   }
 
   @Test
@@ -330,6 +330,6 @@ class BatchIteratorTest {
       interrupter.join();
       it.close();
     }
-    assertThat(fixture.service.cancelled.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(fixture.service.cancelled.await(30, TimeUnit.SECONDS)).isTrue();
   }
 }

@@ -14,7 +14,7 @@ import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,17 +74,20 @@ class NettyTransportTest {
 
   @Test
   void skipsAReplicaThatIsDown() throws IOException {
-    int deadPort;
-    try (ServerSocket probe = new ServerSocket(0)) {
-      deadPort = probe.getLocalPort();
-    }
-    FakeDataPlane live = new FakeDataPlane(10);
-    Server b = start(live, 0);
-    try (TrainFeedClient client = TrainFeedClient.builder()
-            .targets(List.of("127.0.0.1:" + deadPort, target(b))).sleeper(sleeps::add).build()) {
-      assertThat(client.dataset("toy").numSamples()).isEqualTo(10);
-      try (BatchIterator it = client.batches("toy").batchSize(3).open()) {
-        assertThat(ids(drain(it))).containsExactly(LongStream.range(0, 10).toArray());
+    // A port bound but not listening refuses connections for as long as the socket is held; a
+    // port probed and closed again could meanwhile be taken by another server on the machine.
+    try (Socket dead = new Socket()) {
+      dead.bind(new InetSocketAddress("127.0.0.1", 0));
+      int deadPort = dead.getLocalPort();
+      FakeDataPlane live = new FakeDataPlane(10);
+      Server b = start(live, 0);
+      try (TrainFeedClient client = TrainFeedClient.builder()
+              .targets(List.of("127.0.0.1:" + deadPort, target(b))).sleeper(sleeps::add)
+              .build()) {
+        assertThat(client.dataset("toy").numSamples()).isEqualTo(10);
+        try (BatchIterator it = client.batches("toy").batchSize(3).open()) {
+          assertThat(ids(drain(it))).containsExactly(LongStream.range(0, 10).toArray());
+        }
       }
     }
     assertThat(sleeps).hasSize(1);
@@ -115,7 +118,8 @@ class NettyTransportTest {
       while (before.sent.get() < 7 && System.nanoTime() < deadline) {
         Thread.sleep(1);
       }
-      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      // The restart binds the same port, which is free only once the server has terminated.
+      assertThat(server.shutdownNow().awaitTermination(30, TimeUnit.SECONDS)).isTrue();
       batches.addAll(drain(it));
     }
     assertThat(ids(batches)).containsExactly(LongStream.range(0, 20).toArray());

@@ -133,7 +133,13 @@ class FaultIT {
     for (int attempt = 0; attempt < 4; attempt++) {
       Process p = javaMain("ingest", "--data-dir", data.toString(), "--name", "big", "--npy",
           src.toString(), "--chunk-size", "4k", "--quiet");
-      Thread.sleep(rng.nextInt(2500));
+      int delay = rng.nextInt(2500);
+      if (attempt == 0) {
+        // However fast the machine, one kill lands mid-ingest: as soon as it writes chunks.
+        awaitIngestWriting(data, p);
+      } else {
+        Thread.sleep(delay);
+      }
       p.destroyForcibly();
       p.waitFor(30, TimeUnit.SECONDS);
       if (p.exitValue() == 0) {
@@ -161,6 +167,23 @@ class FaultIT {
       assertThat(seen).isEqualTo(expected);
       assertThat(finished).as("kills that came after the ingest finished").isLessThan(4);
     }
+  }
+
+  /** Waits until an ingest has its temporary directory under {@code DATA_DIR/tmp}. */
+  private static void awaitIngestWriting(Path data, Process p) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline && p.isAlive()) {
+      if (Files.isDirectory(data.resolve("tmp"))) {
+        try (Stream<Path> tmp = Files.list(data.resolve("tmp"))) {
+          if (tmp.anyMatch(d -> d.getFileName().toString().startsWith("ingest-")
+              && Files.isDirectory(d))) {
+            return;
+          }
+        }
+      }
+      Thread.sleep(1);
+    }
+    throw new AssertionError("the ingest never started writing (alive: " + p.isAlive() + ")");
   }
 
   private interface Damage {

@@ -67,6 +67,9 @@ class GracefulShutdownIT {
         record(it.next(), seen);
       }
 
+      // Connected before the signal: NOT_SERVING is only visible during the 2 s grace, which a
+      // first connection made inside it could use up on a slow machine.
+      awaitHealth(raw, ServingStatus.SERVING);
       first.sigterm();
       // Draining: health turns NOT_SERVING at once, new streams are refused with UNAVAILABLE,
       // and the stream in progress is left running for the grace.

@@ -10,6 +10,7 @@ import dev.trainfeed.proto.v1.Batch;
 import dev.trainfeed.proto.v1.DataPlaneGrpc;
 import dev.trainfeed.proto.v1.StreamBatchesRequest;
 import dev.trainfeed.server.cli.Main;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -126,6 +127,10 @@ class StalledStreamsIT {
       // start both get data while they share the connection's 8 MiB window, and then stall. A
       // stream that stalls after one batch could leave the other none: HTTP/2 streams share
       // their connection's window, and an unread stream holds up to its own (8 MiB) of it.
+      // Connected first: calls made while a channel still connects are started on executor
+      // threads in no fixed order, and then any two of the four could take the two slots.
+      Eventually.await("the first connection", Duration.ofSeconds(30),
+          () -> one.getState(true) == ConnectivityState.READY);
       List<Stalling> four = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
         four.add(Stalling.open(one, 4, 100));

@@ -18,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,7 +76,8 @@ final class StoreLayout {
   }
 
   static String chunkFileName(int index) {
-    return String.format("chunk-%06d.tfc", index);
+    // Locale.ROOT: under a default locale such as ar-EG, %d writes non-ASCII digits.
+    return String.format(Locale.ROOT, "chunk-%06d.tfc", index);
   }
 
   /** A fresh random name under {@code tmp/} with the given prefix. */

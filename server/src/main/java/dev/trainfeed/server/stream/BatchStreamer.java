@@ -88,13 +88,13 @@ final class BatchStreamer<T> implements Runnable {
       while (!cancelled && !finished.get()) {
         Status a = abort;
         if (a != null) {
-          call.onError(a.asRuntimeException());
           finish();
+          call.onError(a.asRuntimeException());
           return;
         }
         if (next >= endBatch) {
-          call.onCompleted();
           finish();
+          call.onCompleted();
           return;
         }
         if (!call.isReady() || sent == BATCHES_PER_TURN) {
@@ -108,10 +108,13 @@ final class BatchStreamer<T> implements Runnable {
         sent++;
       }
     } catch (Throwable t) {
-      if (!cancelled) {
-        call.onError(Errors.toStatus(t).asRuntimeException());
+      try {
+        finish();
+      } finally {
+        if (!cancelled) {
+          call.onError(Errors.toStatus(t).asRuntimeException());
+        }
       }
-      finish();
       return;
     } finally {
       if (finished.get() && released.compareAndSet(false, true)) {
@@ -144,6 +147,12 @@ final class BatchStreamer<T> implements Runnable {
     }
   }
 
+  /**
+   * Takes the stream out of the service's set, its {@code --max-streams} count and the gauges.
+   * Called before the call's final {@code onCompleted}/{@code onError}, so that a client that has
+   * seen its stream end finds it uncounted: its next stream is not refused over the limit, and a
+   * scrape shows the gauges without it.
+   */
   private void finish() {
     if (finished.compareAndSet(false, true)) {
       assembler.endLookahead();

@@ -78,11 +78,11 @@ class ChunkLoaderTest {
           return loader.load(ds, 5);
         }));
       }
-      assertThat(store.entered().await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(store.entered().await(30, TimeUnit.SECONDS)).isTrue();
       awaitAllWaiting(workers, callers);
       gate.countDown();
       for (Future<ByteBuffer> f : results) {
-        assertBytes(f.get(10, TimeUnit.SECONDS), 5);
+        assertBytes(f.get(30, TimeUnit.SECONDS), 5);
       }
     } finally {
       threads.shutdownNow();
@@ -95,7 +95,7 @@ class ChunkLoaderTest {
 
   /** Waits until every worker is parked: one in the store's gate, the rest on the read's future. */
   private static void awaitAllWaiting(List<Thread> workers, int count) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {
       synchronized (workers) {
         if (workers.size() == count && workers.stream().allMatch(t ->
@@ -113,7 +113,7 @@ class ChunkLoaderTest {
     store.corrupt(7);
     CountDownLatch gate = store.closeGate();
     CompletableFuture<ByteBuffer> prefetched = loader.prefetch(ds, 7);
-    assertThat(store.entered().await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(store.entered().await(30, TimeUnit.SECONDS)).isTrue();
     ExecutorService threads = Executors.newFixedThreadPool(3);
     try {
       List<Future<ByteBuffer>> waiters = new ArrayList<>();
@@ -123,12 +123,12 @@ class ChunkLoaderTest {
       Thread.sleep(50); // let them join the read in flight (either way they must fail)
       gate.countDown();
       for (Future<ByteBuffer> w : waiters) {
-        assertThatThrownBy(() -> w.get(10, TimeUnit.SECONDS))
+        assertThatThrownBy(() -> w.get(30, TimeUnit.SECONDS))
             .isInstanceOf(ExecutionException.class)
             .cause().isInstanceOf(ChunkCorruptedException.class)
             .hasMessageContaining("chunk 7");
       }
-      assertThatThrownBy(() -> prefetched.get(10, TimeUnit.SECONDS))
+      assertThatThrownBy(() -> prefetched.get(30, TimeUnit.SECONDS))
           .cause().isInstanceOf(ChunkCorruptedException.class);
     } finally {
       threads.shutdownNow();
@@ -144,7 +144,7 @@ class ChunkLoaderTest {
 
   @Test
   void prefetchThenLoadIsAHit() throws Exception {
-    assertBytes(loader.prefetch(ds, 2).get(10, TimeUnit.SECONDS), 2);
+    assertBytes(loader.prefetch(ds, 2).get(30, TimeUnit.SECONDS), 2);
     List<Long> stalls = new ArrayList<>();
     assertBytes(loader.load(ds, 2, stalls::add), 2);
     assertThat(stalls).isEmpty();
@@ -152,7 +152,7 @@ class ChunkLoaderTest {
     assertThat(registry.get(ChunkLoader.HITS).counter().count()).isEqualTo(1);
     assertThat(registry.get(ChunkLoader.MISSES).counter().count()).isEqualTo(1);
     // Prefetching a cached chunk reads nothing and counts nothing.
-    assertBytes(loader.prefetch(ds, 2).get(10, TimeUnit.SECONDS), 2);
+    assertBytes(loader.prefetch(ds, 2).get(30, TimeUnit.SECONDS), 2);
     assertThat(store.reads(2)).isEqualTo(1);
     assertThat(registry.get(ChunkLoader.HITS).counter().count()).isEqualTo(1);
   }
@@ -161,16 +161,24 @@ class ChunkLoaderTest {
   void loadJoinsAPrefetchInFlightAndReportsItsStall() throws Exception {
     CountDownLatch gate = store.closeGate();
     CompletableFuture<ByteBuffer> prefetched = loader.prefetch(ds, 4);
-    assertThat(store.entered().await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(store.entered().await(30, TimeUnit.SECONDS)).isTrue();
     AtomicLong stall = new AtomicLong(-1);
     ExecutorService caller = Executors.newSingleThreadExecutor();
     try {
-      Future<ByteBuffer> loaded = caller.submit(() -> loader.load(ds, 4, stall::set));
-      Thread.sleep(50);
+      List<Thread> callerThread = new ArrayList<>();
+      Future<ByteBuffer> loaded = caller.submit(() -> {
+        synchronized (callerThread) {
+          callerThread.add(Thread.currentThread());
+        }
+        return loader.load(ds, 4, stall::set);
+      });
+      // Only once the caller waits on the read has it taken its start time; a fixed sleep could
+      // advance the clock before that on a slow machine and measure no stall.
+      awaitAllWaiting(callerThread, 1);
       nanos.addAndGet(7_000_000); // the read takes 7 ms of fake time
       gate.countDown();
-      assertBytes(loaded.get(10, TimeUnit.SECONDS), 4);
-      assertBytes(prefetched.get(10, TimeUnit.SECONDS), 4);
+      assertBytes(loaded.get(30, TimeUnit.SECONDS), 4);
+      assertBytes(prefetched.get(30, TimeUnit.SECONDS), 4);
     } finally {
       caller.shutdownNow();
     }

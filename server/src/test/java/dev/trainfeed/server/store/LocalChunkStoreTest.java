@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
@@ -44,6 +45,21 @@ class LocalChunkStoreTest extends ChunkStoreContract {
     try (Stream<Path> s = Files.list(ds)) {
       assertThat(s.map(p -> p.getFileName().toString()).sorted().toList())
           .containsExactly("CURRENT", m.version());
+    }
+  }
+
+  @Test
+  void chunkFileNamesAreAsciiWhateverTheDefaultLocale() throws IOException {
+    Locale before = Locale.getDefault();
+    Locale.setDefault(Locale.forLanguageTag("ar-EG")); // formats %d with Arabic-Indic digits
+    try {
+      DatasetManifest m = write("locale", 10, 1, Compression.NONE, 1);
+      assertThat(m.chunks().get(0).file()).isEqualTo("chunk-000000.tfc");
+      try (LocalChunkStore store = new LocalChunkStore(dataDir)) {
+        assertThat(store.readChunk(m, 0).remaining()).isPositive();
+      }
+    } finally {
+      Locale.setDefault(before);
     }
   }
 

@@ -276,18 +276,32 @@ class DataPlaneServiceTest {
           @Override
           public void onCompleted() {}
         });
-    assertThat(first.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(first.await(30, TimeUnit.SECONDS)).isTrue();
     Thread.sleep(300);
     assertThat(received.get()).isEqualTo(1);
     assertThat(metrics.activeStreams()).isEqualTo(1);
     call[0].cancel("test done", null);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while ((metrics.activeStreams() > 0 || service.activeStreams() > 0)
         && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
     assertThat(metrics.activeStreams()).isZero();
     assertThat(service.activeStreams()).isZero();
+  }
+
+  @Test
+  void aStreamIsUncountedOnceItsClientSeesItEnd() {
+    // Completed and failed alike: the next stream of a client at the limit must not be refused.
+    store.corrupt.add(5);
+    for (int i = 0; i < 10; i++) {
+      assertThat(all(req().setShuffle(false).setWorldSize(40).setRank(0).build())).isNotEmpty();
+      assertThat(service.activeStreams()).isZero();
+      assertThat(metrics.activeStreams()).isZero();
+      assertStatus(req().setShuffle(false).build(), Status.Code.DATA_LOSS, "chunk 5");
+      assertThat(service.activeStreams()).isZero();
+      assertThat(metrics.activeStreams()).isZero();
+    }
   }
 
   @Test

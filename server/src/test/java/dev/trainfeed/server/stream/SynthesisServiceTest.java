@@ -38,6 +38,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -408,7 +409,8 @@ class SynthesisServiceTest {
       ctx.cancel(null);
       Files.writeString(d, Files.readString(d) + "\n# v3\n");
       swap.refresh();
-      for (int i = 0; i < 500 && !v2.isClosed(); i++) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!v2.isClosed() && System.nanoTime() < deadline) {
         Thread.sleep(20);
       }
       assertThat(v2.isClosed()).as("a cancelled stream releases its model version").isTrue();
