@@ -13,6 +13,12 @@ import io.grpc.stub.ServerCalls;
  * {@code StreamBatches} answered through {@link BatchMarshaller}. Method names, types and the
  * schema descriptor (for reflection) stay those of the generated code; only how a {@code Batch}
  * becomes bytes changes, and the bytes are the same.
+ *
+ * <p>Serve it on a transport that serializes each message inside {@code onNext}, as Netty's and
+ * OkHttp's do: batches slice chunk buffers, including pinned views of the cache's pages, that the
+ * stream lets go of after the batch has been sent. The in-process transport reads messages later,
+ * on the client's thread; with it, bind the generated service ({@code bindService()}), which
+ * copies each batch into a {@code Batch} first.
  */
 public final class DataPlaneBinding {
   private DataPlaneBinding() {}
