@@ -190,14 +190,20 @@ final class BenchCommand implements Callable<Integer> {
           Sizes.human(info.sizeBytes()), streams, batchSize);
       // A first scrape now, so that its one-time work (HTTP client, trust store) is done and
       // compiled during the warm-up rather than in the measured epochs.
-      scrape(metricsAt);
+      boolean scrapes = scrape(metricsAt) != null;
       // Warm-up: whole epochs, at least --warmup-epochs and --warmup-seconds, then until the JIT
       // is quiet (or --warmup-max-seconds), so that the cache is filled and the hot paths of both
-      // ends are compiled before anything is measured.
+      // ends are compiled before anything is measured. Each warm-up epoch is preceded by a scrape,
+      // as the measured ones are: the scrape's HTTP client uses the same NIO classes as Netty, and
+      // meeting it only right before the measured epochs made the JIT throw away and recompile
+      // Netty's compiled I/O paths inside them (seen with JFR's jdk.Deoptimization).
       Totals warm = new Totals();
       long[] nextEpoch = {0};
       WarmUp warmUp = warmUp(warmupEpochs, warmupSeconds, () -> {
         progress("bench: warm-up epoch %d", nextEpoch[0]);
+        if (scrapes) {
+          scrape(metricsAt);
+        }
         read(client, nextEpoch[0]++, 1, warm);
       });
       long firstEpoch = nextEpoch[0];
