@@ -21,10 +21,12 @@ import java.util.Map;
  *
  * <p>The chunks of the current shuffle window stay referenced in a small working set, because a
  * window's samples are spread over all of its chunks; each is fetched from the cache once per pass.
- * Cached chunks may be pinned views of the cache's pages ({@link ChunkBytes}): one that leaves
- * the working set is released only when the next batch is assembled, since the batch just built
- * may still slice it and is written after {@link #assemble} returns; {@link #release()} lets go
- * of the rest. Not thread-safe: one stream, one assembler.
+ * Cached chunks may be pinned views of the cache's pages ({@link ChunkBytes}), so a chunk leaves
+ * the working set as soon as the stream has read its last sample of it (counted in advance from
+ * the epoch order), or when the set is full. It is released only when the next batch is
+ * assembled, since the batch just built may still slice it and is written after {@link
+ * #assemble} returns; {@link #release()} lets go of the rest. Not thread-safe: one stream, one
+ * assembler.
  */
 final class BatchAssembler implements BatchSource {
   private final StreamPlan plan;
@@ -33,6 +35,8 @@ final class BatchAssembler implements BatchSource {
   private final Map<Integer, ChunkBytes> workingSet;
   /** Left the working set while a batch was built; released before the next one is. */
   private final List<ChunkBytes> retired = new ArrayList<>();
+  /** Per chunk, the sample reads this stream still has to make from it. */
+  private final int[] usesLeft;
 
   BatchAssembler(StreamPlan plan, ChunkSource source, ResumeTokenCodec tokens) {
     this.plan = plan;
@@ -52,8 +56,10 @@ final class BatchAssembler implements BatchSource {
       }
     };
     DatasetManifest ds = plan.dataset();
-    this.chunks = source.open(ds, ChunkVisits.firstVisits(plan.order(), plan.shard(),
-        plan.firstBatch(), ds.chunks().size(), ds::chunkOf));
+    ChunkVisits.Visits visits = ChunkVisits.visits(plan.order(), plan.shard(), plan.firstBatch(),
+        ds.chunks().size(), ds::chunkOf);
+    this.usesLeft = visits.uses();
+    this.chunks = source.open(ds, visits.sequence());
   }
 
   /**
@@ -98,6 +104,14 @@ final class BatchAssembler implements BatchSource {
       for (int f = 0; f < fields.length; f++) {
         long src = ds.fieldOffset(chunk, fields[f]) + inChunk * sampleBytes[f];
         bytes.slices(Math.toIntExact(src), (int) sampleBytes[f], tensors[f]);
+      }
+      if (usesLeft[c] > 0 && --usesLeft[c] == 0) {
+        // Its last sample of the epoch: let it go (after this batch is written) rather than
+        // keep it pinned in the cache until the working set pushes it out.
+        ChunkBytes done = workingSet.remove(c);
+        if (done != null) {
+          retired.add(done);
+        }
       }
     }
     boolean[] synthetic = new boolean[0];

@@ -110,6 +110,15 @@ class BatchAssemblerTest {
   }
 
   @Test
+  void aChunkIsLetGoAfterItsLastSampleNotWhenTheWorkingSetFills() throws Exception {
+    // 29 chunks of 7 samples, windows of 4 chunks = 4 batches of 7: each window's chunks are done
+    // with its last batch. Keeping them until newer chunks push them out would hold 5 or more.
+    assertThat(sendEpoch(req(7, true, 4).build())).isEqualTo(N);
+    assertThat(source.peak).isEqualTo(4);
+    assertThat(source.outstanding).isZero();
+  }
+
+  @Test
   void theWorkingSetHoldsAboutAWindowOfChunks() throws Exception {
     sendEpoch(req(10, true, 4).build());
     // A window of 4 plus one, and what the batch crossing into the next window retired.
