@@ -347,7 +347,7 @@ public final class TrainFeedServer implements AutoCloseable {
     if (models != null) {
       models.close();
     }
-    streamPool.shutdownNow();
+    DataPlaneService.runAbandoned(streamPool.shutdownNow());
     loaderPool.shutdownNow();
     grpcPool.shutdownNow();
     try {

@@ -119,6 +119,23 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
     }
   }
 
+  /**
+   * Runs the drain tasks a stopped stream executor never started ({@code shutdownNow()}'s list),
+   * on the calling thread. Call it once the gRPC server has terminated and {@link #abortStreams}
+   * ran: each such stream has ended, and its task, which owns the stream's release, only lets its
+   * chunks go (pinned cache pages, which would otherwise make the cache's close time out). A
+   * task that fails is skipped; the others still run.
+   */
+  public static void runAbandoned(List<Runnable> neverRan) {
+    for (Runnable task : neverRan) {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        // The call is gone already (onError on a closed call): the release ran in its finally.
+      }
+    }
+  }
+
   /** Streams in progress. */
   public int activeStreams() {
     return active.size();
