@@ -409,6 +409,7 @@ public final class ChronicleChunkCache implements ChunkCache {
     String problem = null;
     boolean closedNow = false;
     RuntimeException notAddressable = null;
+    Error fatal = null;
     ReentrantReadWriteLock.ReadLock read = stripe(hash, key.chunk()).readLock();
     read.lock();
     try {
@@ -420,8 +421,14 @@ public final class ChronicleChunkCache implements ChunkCache {
       notAddressable = notNative;
     } catch (RuntimeException e) {
       problem = "reading it failed: " + e;
+    } catch (Error e) {
+      fatal = e;
     } finally {
       read.unlock();
+    }
+    if (fatal != null) {
+      unpin(r, hash); // outside the read lock: the last unpin of a ghost takes the write lock
+      throw fatal;
     }
     if (notAddressable != null) {
       // The map's memory has no address after all: copy from now on.
