@@ -86,6 +86,13 @@ class TrainFeedServerOperationsTest {
       }
       assertThat(f.scrape()).as("no dataset gauge once its last stream ended")
           .doesNotContain("trainfeed_dataset_size_bytes{");
+      // Streams send cache hits from pinned pages; once they ended, nothing stays pinned.
+      assertThat(text).containsPattern("(?m)^# HELP trainfeed_cache_pinned_bytes \\S");
+      while (counter(f.scrape(), "trainfeed_cache_pinned_bytes") > 0
+          && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(counter(f.scrape(), "trainfeed_cache_pinned_bytes")).isZero();
     }
   }
 

@@ -697,6 +697,11 @@ public final class ChronicleChunkCache implements ChunkCache {
     return ledger.evictions();
   }
 
+  @Override
+  public long pinnedBytes() {
+    return ledger.pinnedBytes();
+  }
+
   /** Chunks dropped since open because a page was missing, foreign or failed its CRC. */
   public long corruptions() {
     return corruptions.get();

@@ -46,6 +46,14 @@ public interface ChunkCache extends AutoCloseable {
   /** The configured bound on {@link #sizeBytes()}. */
   long capacityBytes();
 
+  /**
+   * Decoded bytes of the chunks streams hold pinned now ({@link #lease}): they count against
+   * {@link #capacityBytes()} and cannot be evicted until released. 0 for caches that copy.
+   */
+  default long pinnedBytes() {
+    return 0;
+  }
+
   /** Chunks evicted since the cache was opened. */
   long evictions();
 

@@ -48,7 +48,9 @@ import java.util.function.LongSupplier;
  *   <li>{@value #CHUNK_LOAD} timer (seconds, percentile histogram): duration of each storage
  *       fetch, read plus cache admission;
  *   <li>{@value #CACHE_SIZE} and {@value #CACHE_CAPACITY} gauges (bytes): {@link
- *       ChunkCache#sizeBytes()} and {@link ChunkCache#capacityBytes()}.
+ *       ChunkCache#sizeBytes()} and {@link ChunkCache#capacityBytes()};
+ *   <li>{@value #CACHE_PINNED} gauge (bytes): {@link ChunkCache#pinnedBytes()}, the part of the
+ *       cache streams are sending from now.
  * </ul>
  *
  * <p>Buffers handed out are read-only, little-endian views (position 0, limit the chunk's decoded
@@ -73,6 +75,11 @@ public final class ChunkLoader {
    * dataset name; Prometheus {@code trainfeed_chunk_corruptions_total{dataset}}.
    */
   public static final String CORRUPTIONS = "trainfeed.chunk.corruptions";
+  /**
+   * Gauge of the bytes streams hold pinned in the cache ({@link ChunkCache#pinnedBytes()});
+   * Prometheus {@code trainfeed_cache_pinned_bytes}.
+   */
+  public static final String CACHE_PINNED = "trainfeed.cache.pinned";
   /** Gauge of the cache bound; Prometheus {@code trainfeed_cache_capacity_bytes}. */
   public static final String CACHE_CAPACITY = "trainfeed.cache.capacity";
 
@@ -131,6 +138,12 @@ public final class ChunkLoader {
         .register(registry);
     Gauge.builder(CACHE_SIZE, cache, ChunkCache::sizeBytes)
         .description("Decoded bytes held in the chunk cache")
+        .baseUnit(BaseUnits.BYTES)
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder(CACHE_PINNED, cache, ChunkCache::pinnedBytes)
+        .description("Decoded bytes of cached chunks that streams are sending from now; they "
+            + "cannot be evicted until released")
         .baseUnit(BaseUnits.BYTES)
         .strongReference(true)
         .register(registry);

@@ -67,6 +67,7 @@ final class ResidencyLedger {
   private final Map<ChunkKey, Resident> residents = new HashMap<>();
   private final Map<ChunkKey, Resident> ghosts = new HashMap<>();
   private long pinned;
+  private long pinnedBytes;
   private long bytes;
   private long pages;
   private long evictions;
@@ -171,7 +172,9 @@ final class ResidencyLedger {
   synchronized Resident pin(ChunkKey key) {
     Resident r = acquireForRead(key);
     if (r != null) {
-      r.pins++;
+      if (r.pins++ == 0) {
+        pinnedBytes += r.bytes;
+      }
       pinned++;
     }
     return r;
@@ -185,7 +188,9 @@ final class ResidencyLedger {
     if (r.pins <= 0) {
       throw new IllegalStateException("chunk " + r.key + " is not pinned");
     }
-    r.pins--;
+    if (--r.pins == 0) {
+      pinnedBytes -= r.bytes;
+    }
     pinned--;
     if (pinned == 0) {
       notifyAll();
@@ -231,6 +236,11 @@ final class ResidencyLedger {
   /** Whether the pages of {@code r} were checked (or written) by this process. */
   synchronized boolean verified(Resident r) {
     return r.verified;
+  }
+
+  /** Decoded bytes of the chunks pinned now (each counted once however many pins it has). */
+  synchronized long pinnedBytes() {
+    return pinnedBytes;
   }
 
   /** Pins held now, over all chunks. */

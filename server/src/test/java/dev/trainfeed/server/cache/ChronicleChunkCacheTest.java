@@ -210,6 +210,7 @@ class ChronicleChunkCacheTest extends ChunkCacheContract {
       cache.put(k, TestChunks.bytes(k, chunk));
       ChunkBytes a = cache.lease(k);
       ChunkBytes b = cache.lease(k);
+      assertThat(cache.pinnedBytes()).isEqualTo(chunk); // one chunk, however many leases
       cache.invalidate(k);
       assertThat(cache.contains(k)).isFalse();
       assertThat(cache.mapForTesting().containsKey(pageKey(k, 3))).isTrue();
@@ -219,7 +220,9 @@ class ChronicleChunkCacheTest extends ChunkCacheContract {
       a.release();
       assertThat(cache.mapForTesting().containsKey(pageKey(k, 3))).isTrue();
       assertLease(b, k, chunk);
+      assertThat(cache.pinnedBytes()).isEqualTo(chunk);
       b.release();
+      assertThat(cache.pinnedBytes()).isZero();
       assertThat(cache.mapForTesting().containsKey(pageKey(k, 0))).isFalse();
       assertThat(cache.sizeBytes()).isZero();
       assertThat(cache.put(k, TestChunks.bytes(k, chunk))).isTrue();
