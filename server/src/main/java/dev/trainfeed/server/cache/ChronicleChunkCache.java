@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * KiB of payload plus a {@value PageFormat#HEADER_BYTES}-byte header), keyed by a 16-byte key
  * (64-bit hash of the dataset version, chunk, page). Each page header repeats the full identity
  * (version, chunk, page, page count, chunk length) and carries a CRC32C; {@link #get} checks every
- * page and drops the whole chunk when any page is missing, foreign or damaged. Dataset versions
+ * page and drops the whole chunk when any page is missing, foreign or damaged ({@link #lease}
+ * checks CRCs once per restored chunk, see there). Dataset versions
  * longer than {@value PageFormat#MAX_VERSION_BYTES} UTF-8 bytes are not admitted ({@link #put}
  * returns false); content versions are hex hashes, far shorter.
  *
@@ -66,8 +67,10 @@ import org.slf4j.LoggerFactory;
  * (the first open in a JVM takes seconds). This class sets {@code chronicle.analytics.disable=true}
  * before any Chronicle class initializes, so the library never sends usage analytics.
  *
- * <p>Thread-safe. Returned buffers are fresh heap copies: read-only, little-endian, position 0,
- * limit the chunk's length, unaffected by later evictions.
+ * <p>Streams read through {@link #lease}: views of the pages in place, pinned until released.
+ *
+ * <p>Thread-safe. Buffers returned by {@link #get} are fresh heap copies: read-only,
+ * little-endian, position 0, limit the chunk's length, unaffected by later evictions.
  */
 public final class ChronicleChunkCache implements ChunkCache {
 
@@ -269,7 +272,8 @@ public final class ChronicleChunkCache implements ChunkCache {
 
   /**
    * Reads every page header (not the payloads) and restores the chunks whose pages are all
-   * present and consistent; deletes stray pages. CRCs are checked later, on each read.
+   * present and consistent; deletes stray pages. CRCs are checked later: on every {@link #get},
+   * and on the first {@link #lease} of each restored chunk.
    */
   private static void rebuildIndex(ChronicleMap<byte[], byte[]> map, ResidencyLedger ledger,
       Path file, int pageSize) {
