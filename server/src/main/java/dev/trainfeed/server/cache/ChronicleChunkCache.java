@@ -461,36 +461,16 @@ public final class ChronicleChunkCache implements ChunkCache {
    */
   private String viewPage(byte[] header, ByteBuffer[] pages, byte[] versionUtf8, long hash,
       int chunk, int page, Resident r, boolean verify) {
-    try (ExternalMapQueryContext<byte[], byte[], ?> c =
-        map.queryContext(PageFormat.key(hash, chunk, page))) {
-      c.readLock().lock();
-      MapEntry<byte[], byte[]> entry = c.entry();
-      if (entry == null) {
-        return "page " + page + " missing";
-      }
-      Data<byte[]> value = entry.value();
-      RandomDataInput bytes = value.bytes();
-      long at = value.offset();
-      if (value.size() >= PageFormat.HEADER_BYTES) {
-        bytes.read(at, header, 0, PageFormat.HEADER_BYTES);
-      }
-      String problem = PageFormat.checkHeader(header, value.size(), valueSize, pageSize,
-          versionUtf8, hash, chunk, page, r.pages, r.bytes);
-      if (problem != null) {
-        return problem;
-      }
-      int payload = PageFormat.expectedPayload(r.bytes, page, pageSize);
+    return checkedPage(header, versionUtf8, hash, chunk, page, r, (bytes, at, length, crc) -> {
       // The entry stays where it is until it is removed, which the pin prevents, and the map's
       // memory stays mapped until close, which waits for pins.
-      ByteBuffer view = DirectViews.view(bytes.addressForRead(at + PageFormat.HEADER_BYTES),
-          payload);
-      if (verify && PageFormat.crc(header, view) != PageFormat.Header.read(
-          ByteBuffer.wrap(header)).crc()) {
-        return "page " + page + " fails its CRC32C";
+      ByteBuffer view = DirectViews.view(bytes.addressForRead(at), length);
+      if (verify && PageFormat.crc(header, view) != crc) {
+        return false;
       }
       pages[page] = view;
-      return null;
-    }
+      return true;
+    });
   }
 
   /** Drops one pin of {@code r}; the last pin of a removed chunk deletes its pages. */
@@ -516,6 +496,29 @@ public final class ChronicleChunkCache implements ChunkCache {
    */
   private String readPage(byte[] header, byte[] out, byte[] versionUtf8, long hash, int chunk,
       int page, Resident r) {
+    int into = page * pageSize;
+    return checkedPage(header, versionUtf8, hash, chunk, page, r, (bytes, at, length, crc) ->
+        bytes.read(at, out, into, length) == length
+            && PageFormat.crc(header, out, into, length) == crc);
+  }
+
+  /** What {@link #checkedPage} does with a page whose header checked out. */
+  @FunctionalInterface
+  private interface PagePayload {
+    /**
+     * Takes the {@code length} payload bytes at {@code at} of {@code bytes}; returns false when
+     * they fail the page's stored CRC32C {@code crc} (if it checks it).
+     */
+    boolean take(RandomDataInput bytes, long at, int length, int crc);
+  }
+
+  /**
+   * Looks up page {@code page} of a chunk under its entry's read lock, reads its header into
+   * {@code header} and checks it against the chunk, then hands the payload to {@code payload};
+   * returns null when all is well, otherwise why not (missing, foreign or damaged).
+   */
+  private String checkedPage(byte[] header, byte[] versionUtf8, long hash, int chunk, int page,
+      Resident r, PagePayload payload) {
     try (ExternalMapQueryContext<byte[], byte[], ?> c =
         map.queryContext(PageFormat.key(hash, chunk, page))) {
       c.readLock().lock();
@@ -534,14 +537,10 @@ public final class ChronicleChunkCache implements ChunkCache {
       if (problem != null) {
         return problem;
       }
-      int payload = PageFormat.expectedPayload(r.bytes, page, pageSize);
-      int into = page * pageSize;
-      if (bytes.read(at + PageFormat.HEADER_BYTES, out, into, payload) != payload
-          || PageFormat.crc(header, out, into, payload)
-              != PageFormat.Header.read(ByteBuffer.wrap(header)).crc()) {
-        return "page " + page + " fails its CRC32C";
-      }
-      return null;
+      int length = PageFormat.expectedPayload(r.bytes, page, pageSize);
+      int crc = PageFormat.Header.read(ByteBuffer.wrap(header)).crc();
+      return payload.take(bytes, at + PageFormat.HEADER_BYTES, length, crc) ? null
+          : "page " + page + " fails its CRC32C";
     }
   }
 

@@ -132,11 +132,7 @@ final class PageFormat {
 
   /** The CRC32C of a page whose header and payload lie in separate arrays. */
   static int crc(byte[] header, byte[] payload, int payloadOffset, int payloadLength) {
-    CRC32C crc = new CRC32C();
-    crc.update(header, 0, CRC_OFFSET);
-    crc.update(header, CRC_OFFSET + 4, HEADER_BYTES - CRC_OFFSET - 4);
-    crc.update(payload, payloadOffset, payloadLength);
-    return (int) crc.getValue();
+    return crc(header, ByteBuffer.wrap(payload, payloadOffset, payloadLength));
   }
 
   /**

@@ -178,6 +178,15 @@ class ChronicleChunkCacheTest extends ChunkCacheContract {
     return PageFormat.key(hash, k.chunk(), page);
   }
 
+  /** Flips bits of one payload byte of a stored page, behind the cache's back. */
+  private static void damagePayload(ChronicleChunkCache cache, ChunkKey k, int page, int at,
+      int bits) {
+    byte[] pageKey = pageKey(k, page);
+    byte[] stored = cache.mapForTesting().get(pageKey);
+    stored[PageFormat.HEADER_BYTES + at] ^= (byte) bits;
+    cache.mapForTesting().put(pageKey, stored);
+  }
+
   @Test
   void leasesAreViewsOfTheMapsPagesAndPinTheChunkAgainstEviction() throws Exception {
     int chunk = 4 * PAGE + 9;
@@ -238,10 +247,7 @@ class ChronicleChunkCacheTest extends ChunkCacheContract {
     try (ChronicleChunkCache cache = open(file(), 1 << 20)) {
       assertThat(cache.openedWarm()).isTrue();
       ChunkKey k = key(5);
-      byte[] pageKey = pageKey(k, 1);
-      byte[] page = cache.mapForTesting().get(pageKey);
-      page[PageFormat.HEADER_BYTES + 7] ^= 0x01;
-      cache.mapForTesting().put(pageKey, page);
+      damagePayload(cache, k, 1, 7, 0x01);
 
       assertThat(cache.lease(k)).isNull();
       assertThat(cache.contains(k)).isFalse();
@@ -302,17 +308,13 @@ class ChronicleChunkCacheTest extends ChunkCacheContract {
       int length = 5 * PAGE + 17;
       cache.put(k, TestChunks.bytes(k, length));
       cache.put(key(4), TestChunks.bytes(key(4), 100));
-      long hash = PageFormat.versionHash(PageFormat.versionBytes(k.datasetVersion()));
-      byte[] pageKey = PageFormat.key(hash, k.chunk(), 2);
-      byte[] page = cache.mapForTesting().get(pageKey);
-      page[PageFormat.HEADER_BYTES + 100] ^= 0x40;
-      cache.mapForTesting().put(pageKey, page);
+      damagePayload(cache, k, 2, 100, 0x40);
 
       assertThat(cache.get(k)).isNull();
       assertThat(cache.contains(k)).isFalse();
       assertThat(cache.corruptions()).isEqualTo(1);
       assertThat(cache.sizeBytes()).isEqualTo(100);
-      assertThat(cache.mapForTesting().containsKey(PageFormat.key(hash, k.chunk(), 0))).isFalse();
+      assertThat(cache.mapForTesting().containsKey(pageKey(k, 0))).isFalse();
       assertChunk(cache.get(key(4)), key(4), 100);
     }
   }
