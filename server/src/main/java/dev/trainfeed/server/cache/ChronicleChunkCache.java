@@ -456,6 +456,14 @@ public final class ChronicleChunkCache implements ChunkCache {
   }
 
   /**
+   * Makes {@link #lease} copy like {@link #get} from now on, as it does in a JVM without the
+   * {@code --add-opens} that direct views need, so that tests can run that path.
+   */
+  void copyOnLease() {
+    directViews = false;
+  }
+
+  /**
    * Puts a view of page {@code page}'s payload into {@code pages} after checking its header (and,
    * with {@code verify}, its CRC32C); returns null when it is there and intact, otherwise why not.
    */

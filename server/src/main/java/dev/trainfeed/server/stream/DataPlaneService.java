@@ -55,6 +55,8 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
   private final Set<BatchStreamer<?>> active = ConcurrentHashMap.newKeySet();
   private final AtomicInteger streams = new AtomicInteger();
   private volatile boolean draining;
+  /** Set once {@link #abortStreams} ran: a stream admitted just before draining is ended too. */
+  private volatile Status aborted;
 
   /**
    * Creates the service.
@@ -114,8 +116,23 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
   public void abortStreams() {
     Status s = Status.UNAVAILABLE.withDescription("server is shutting down; resume from the last "
         + "resume_token on another replica");
+    aborted = s;
     for (BatchStreamer<?> b : active) {
       b.abort(s);
+    }
+  }
+
+  /**
+   * Starts a stream that was admitted. A stream admitted just before {@link #startDraining} can
+   * join the set after {@link #abortStreams} went through it; it sees {@code aborted} here and
+   * ends at once, rather than holding its chunks (pinned cache pages) until gRPC cancels it.
+   */
+  private void launch(BatchStreamer<?> streamer) {
+    active.add(streamer);
+    streamer.start(limits.onReadyThresholdBytes());
+    Status s = aborted;
+    if (s != null) {
+      streamer.abort(s);
     }
   }
 
@@ -209,9 +226,8 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
           streams.decrementAndGet();
           metrics.datasets().closed(plan.dataset());
         });
-    active.add(streamer);
     metrics.datasets().opened(plan.dataset());
-    streamer.start(limits.onReadyThresholdBytes());
+    launch(streamer);
   }
 
   /** Admits a new stream: {@code UNAVAILABLE} while draining, {@code RESOURCE_EXHAUSTED} over the limit. */
@@ -268,8 +284,7 @@ public final class DataPlaneService extends DataPlaneGrpc.DataPlaneImplBase {
           active.remove(s);
           streams.decrementAndGet();
         });
-    active.add(streamer);
-    streamer.start(limits.onReadyThresholdBytes());
+    launch(streamer);
   }
 
   /** Validates a request against the contract and the dataset, and works out what to send. */

@@ -322,4 +322,21 @@ class DataPlaneServiceTest {
     service.startDraining();
     assertStatus(req().build(), Status.Code.UNAVAILABLE, "shutting down");
   }
+
+  @Test
+  void aStreamAdmittedBeforeDrainingButStartedAfterTheAbortEndsToo() throws Exception {
+    // The interleaving: admit() saw draining false, then close() drained and aborted every stream
+    // in the set, then the new stream joined it. Without the abort flag it would run on, holding
+    // its chunks, until gRPC cancelled it.
+    service.abortStreams();
+    assertStatus(req().build(), Status.Code.UNAVAILABLE, "resume_token");
+    assertThat(service.activeStreams()).isZero();
+    // The chunks are let go just after the client sees the error.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (closed.get() < opened.get() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(opened.get()).isPositive();
+    assertThat(closed.get()).isEqualTo(opened.get());
+  }
 }
