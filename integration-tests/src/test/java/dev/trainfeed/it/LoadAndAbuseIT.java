@@ -97,11 +97,13 @@ class LoadAndAbuseIT {
       pool.shutdownNow();
     }
     awaitNoStreams();
+    server.gc(); // what the server retains after the streams, not garbage awaiting collection
     double heapAfter = Metrics.value(server, "jvm_memory_used_bytes", "area=\"heap\"");
     double directAfter = Metrics.value(server, "jvm_buffer_memory_used_bytes", "id=\"direct\"");
     System.out.printf(Locale.ROOT, "32 streams x 2 epochs: heap %.1f -> %.1f MiB, direct %.1f -> "
         + "%.1f MiB%n", heapBefore / MIB, heapAfter / MIB, directBefore / MIB, directAfter / MIB);
-    assertThat(heapAfter).as("heap used, bytes (-Xmx512m)").isLessThan(400.0 * MIB);
+    // After a full GC: what the server keeps once 32 streams ended (about 25 MiB when measured).
+    assertThat(heapAfter).as("heap retained after GC, bytes (-Xmx512m)").isLessThan(128.0 * MIB);
     assertThat(directAfter - directBefore).as("direct buffer growth, bytes").isLessThan(64.0 * MIB);
   }
 
