@@ -14,10 +14,12 @@ import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -89,6 +91,7 @@ public final class ChunkLoader {
   private final LongSupplier nanoTicker;
   private final ConcurrentHashMap<ChunkKey, CompletableFuture<ByteBuffer>> inFlight =
       new ConcurrentHashMap<>();
+  private final List<ReadListener> readListeners = new CopyOnWriteArrayList<>();
   private final Counter hits;
   private final Counter misses;
   private final Counter storeReadBytes;
@@ -282,6 +285,24 @@ public final class ChunkLoader {
     }
   }
 
+  /**
+   * Told of each chunk read from the store, before the cache decides whether to admit it.
+   * Listeners run on the reading thread and must not block or throw.
+   */
+  @FunctionalInterface
+  public interface ReadListener {
+    /**
+     * Chunk {@code chunk} of {@code ds} was read; {@code bytes} is a view for this listener
+     * (position 0, limit the decoded length), which it may keep and must not write to.
+     */
+    void read(DatasetManifest ds, int chunk, ByteBuffer bytes);
+  }
+
+  /** Adds a listener told of every storage read from now on. */
+  public void addReadListener(ReadListener listener) {
+    readListeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
   /** Number of storage reads in flight now. */
   public int inFlight() {
     return inFlight.size();
@@ -298,6 +319,10 @@ public final class ChunkLoader {
         throw new IOException("store returned no bytes for chunk " + key + " of " + ds.ref());
       }
       storeReadBytes.increment(bytes.remaining());
+      // Before admission: streams that take a copy now no longer count for the cache's policy.
+      for (ReadListener l : readListeners) {
+        l.read(ds, chunk, view(bytes));
+      }
       cache.put(key, bytes);
       chunkLoad.record(nanoTicker.getAsLong() - start, TimeUnit.NANOSECONDS);
       // Remove before completing so a caller woken by the future never finds a stale entry.

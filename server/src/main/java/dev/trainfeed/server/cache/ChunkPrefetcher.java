@@ -4,11 +4,14 @@ import dev.trainfeed.server.store.DatasetManifest;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
@@ -45,9 +48,12 @@ public final class ChunkPrefetcher {
   private final StreamDemand demand;
   private final long lookaheadBytes;
   private final LongSupplier nanoTicker;
+  /** Open feeds by dataset version, offered every chunk read from the store. */
+  private final Map<String, Set<Feed>> feeds = new ConcurrentHashMap<>();
 
   /**
-   * Creates a prefetcher.
+   * Creates a prefetcher. It listens to {@code loader}'s reads (see {@link
+   * ChunkLoader#addReadListener}) for the life of the loader.
    *
    * @param loader reads chunks (single flight, metrics)
    * @param cache the loader's cache, asked whether a chunk needs reading at all
@@ -67,6 +73,40 @@ public final class ChunkPrefetcher {
           + lookaheadBytes + "; pass --prefetch-bytes as a size such as 64m");
     }
     this.lookaheadBytes = lookaheadBytes;
+    loader.addReadListener(this::offer);
+  }
+
+  /**
+   * The read of {@code chunk} that a feed other than {@code asking} holds, loaded or still
+   * loading (its read may have just finished, too late for {@code asking} to adopt it), as views
+   * for {@code asking}; null when none does.
+   */
+  private CompletableFuture<ByteBuffer> borrow(Feed asking, String version, int chunk) {
+    Set<Feed> open = feeds.get(version);
+    if (open != null) {
+      for (Feed f : open) {
+        CompletableFuture<ByteBuffer> b = f == asking ? null : f.held(chunk);
+        if (b != null) {
+          return b.thenApply(ChunkPrefetcher::view);
+        }
+      }
+    }
+    return null;
+  }
+
+  /** A view of shared chunk bytes for one more stream. */
+  private static ByteBuffer view(ByteBuffer b) {
+    return b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** Offers a chunk just read from the store to the other open streams of its dataset. */
+  private void offer(DatasetManifest dataset, int chunk, ByteBuffer bytes) {
+    Set<Feed> open = feeds.get(dataset.version());
+    if (open != null) {
+      for (Feed f : open) {
+        f.adopt(chunk, bytes);
+      }
+    }
   }
 
   /** Decoded bytes each stream may have ahead of it. */
@@ -90,6 +130,11 @@ public final class ChunkPrefetcher {
     Objects.requireNonNull(dataset, "dataset");
     Feed f = new Feed(dataset, demand.register(dataset.version(), sequence,
         dataset.chunks().size()), stallNanos);
+    feeds.compute(dataset.version(), (v, open) -> {
+      Set<Feed> set = open == null ? ConcurrentHashMap.newKeySet() : open;
+      set.add(f);
+      return set;
+    });
     f.pump();
     return f;
   }
@@ -99,6 +144,8 @@ public final class ChunkPrefetcher {
     private final DatasetManifest dataset;
     private final StreamDemand.Registration reg;
     private final LongConsumer stallNanos;
+    /** Chunks past the prefetch cursor this stream may adopt: about one look-ahead's worth. */
+    private final int adoptHorizon;
     private final BitSet visited = new BitSet();
     /** Reads started for this stream and not yet taken; guarded by this. */
     private final Map<Integer, CompletableFuture<ByteBuffer>> staged = new HashMap<>();
@@ -111,6 +158,24 @@ public final class ChunkPrefetcher {
       this.dataset = dataset;
       this.reg = reg;
       this.stallNanos = stallNanos;
+      long meanChunk = Math.max(1, dataset.sizeBytes() / Math.max(1, dataset.chunks().size()));
+      this.adoptHorizon = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
+          lookaheadBytes / meanChunk));
+    }
+
+    /**
+     * Keeps a copy of a chunk another stream's read brought in, if this stream visits it within
+     * its adoption horizon: streams that read the same chunks close together (jobs on the same
+     * dataset, seed and epoch) then share one storage read without the cache giving up a chunk
+     * it keeps for later epochs to hold it for them.
+     */
+    void adopt(int chunk, ByteBuffer bytes) {
+      synchronized (this) {
+        if (closed || staged.containsKey(chunk) || !reg.hold(chunk, adoptHorizon)) {
+          return;
+        }
+        staged.put(chunk, CompletableFuture.completedFuture(view(bytes)));
+      }
     }
 
     /**
@@ -189,10 +254,16 @@ public final class ChunkPrefetcher {
             return;
           }
           ahead += next;
+          if (staged.containsKey(c)) {
+            continue; // adopted from another stream's read
+          }
         }
         // Outside the lock: the cache takes its own lock and consults the registry.
         if (!cache.contains(new ChunkKey(dataset.version(), c))) {
-          CompletableFuture<ByteBuffer> f = loader.prefetch(dataset, c);
+          // Another stream that read it and has not taken it yet (a job started a little
+          // earlier on the same order) shares its bytes: no second read.
+          CompletableFuture<ByteBuffer> shared = borrow(this, dataset.version(), c);
+          CompletableFuture<ByteBuffer> f = shared != null ? shared : loader.prefetch(dataset, c);
           synchronized (this) {
             if (!closed && !visited.get(c)) {
               staged.put(c, f);
@@ -200,6 +271,11 @@ public final class ChunkPrefetcher {
           }
         }
       }
+    }
+
+    /** This stream's read of {@code chunk}, loaded or loading and not taken yet, or null. */
+    private synchronized CompletableFuture<ByteBuffer> held(int chunk) {
+      return staged.get(chunk);
     }
 
     private long bytes(int chunk) {
@@ -223,6 +299,10 @@ public final class ChunkPrefetcher {
         closed = true;
         staged.clear();
       }
+      feeds.computeIfPresent(dataset.version(), (v, open) -> {
+        open.remove(this);
+        return open.isEmpty() ? null : open;
+      });
       reg.close();
     }
   }

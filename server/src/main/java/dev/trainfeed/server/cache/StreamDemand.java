@@ -3,6 +3,7 @@ package dev.trainfeed.server.cache;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -106,7 +107,8 @@ public final class StreamDemand {
 
   /**
    * Chunk-visits until the nearest registered stream visits {@code key}: 0 means it is the next
-   * chunk some stream takes. -1 when no active stream will visit it again in its epoch.
+   * chunk some stream takes. -1 when no active stream will visit it again in its epoch. Streams
+   * that {@linkplain Registration#hold hold} the chunk do not count.
    *
    * @param beyondPrefetch count only streams whose prefetch has not reached the chunk yet (the
    *     others hold it already or have it on the way, so they need no cached copy)
@@ -123,7 +125,8 @@ public final class StreamDemand {
       }
       int idx = r.index[key.chunk()];
       int from = beyondPrefetch ? r.prefetched : r.consumed;
-      if (idx >= from) {
+      // A stream holding its own copy (adopted at another stream's read) needs no cached one.
+      if (idx >= from && !r.held.get(key.chunk())) {
         long d = idx - r.consumed;
         if (best < 0 || d < best) {
           best = d;
@@ -183,6 +186,8 @@ public final class StreamDemand {
     private final String version;
     private final int[] sequence;
     private final int[] index;
+    /** Chunks ahead of the prefetch cursor the stream already holds a copy of; see {@link #hold}. */
+    private final BitSet held = new BitSet();
     private int consumed;
     private int prefetched;
     private boolean closed;
@@ -253,6 +258,29 @@ public final class StreamDemand {
           return -1;
         }
         return sequence[prefetched++];
+      }
+    }
+
+    /**
+     * Records that the stream takes a copy of {@code chunk} now, read for another stream, if the
+     * chunk lies within {@code horizon} chunks past its prefetch cursor (so that what a stream
+     * holds this way stays bounded). From then on the stream no longer counts for the chunk's
+     * {@linkplain StreamDemand#nextUse next use}: a chunk that several streams read close
+     * together is read once and held by each, instead of taking a cached chunk's place.
+     *
+     * @param horizon chunks past the prefetch cursor the stream may hold, at least 1
+     * @return whether the stream should now hold the chunk: false when it is behind the
+     *     prefetch cursor (loaded or loading for this stream already), beyond the horizon, not
+     *     in the sequence, already held, or the stream is closed
+     */
+    public boolean hold(int chunk, int horizon) {
+      int idx = indexOf(chunk);
+      synchronized (StreamDemand.this) {
+        if (closed || idx < prefetched || idx >= (long) prefetched + horizon || held.get(chunk)) {
+          return false;
+        }
+        held.set(chunk);
+        return true;
       }
     }
 

@@ -125,6 +125,68 @@ class ChunkPrefetcherTest {
     f.close();
   }
 
+  /** Waits until no read is in flight, so that what was read is staged or cached. */
+  private void awaitReads() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (loader.inFlight() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(loader.inFlight()).isZero();
+  }
+
+  /** Two streams on the same order, {@code b} one chunk behind {@code a}, to the end. */
+  private void readInStep(ChunkPrefetcher.Feed a, ChunkPrefetcher.Feed b) throws Exception {
+    for (int i = 0; i <= ORDER.length; i++) {
+      if (i < ORDER.length) {
+        assertBytes(a.chunk(ORDER[i]), ORDER[i]);
+      }
+      if (i > 0) {
+        assertBytes(b.chunk(ORDER[i - 1]), ORDER[i - 1]);
+      }
+      awaitReads();
+    }
+  }
+
+  @Test
+  void aStreamStartedLaterSharesTheReadsOfOneAheadOfItWithoutCacheSpace() throws Exception {
+    // A cache of one byte holds nothing: every share below comes from the streams themselves.
+    ChunkPrefetcher p = prefetcher(1, 4L * CHUNK_BYTES);
+    try (ChunkPrefetcher.Feed a = p.open(ds, ORDER, null)) {
+      awaitReads();
+      assertThat(store.totalReads()).isEqualTo(4);
+      // The late stream borrows the four chunks the first one has read and not taken yet; each
+      // chunk the first one reads next is adopted by the second, within its horizon.
+      try (ChunkPrefetcher.Feed b = p.open(ds, ORDER, null)) {
+        assertThat(store.totalReads()).isEqualTo(4);
+        readInStep(a, b);
+      }
+    }
+    assertThat(store.totalReads()).isEqualTo(CHUNKS);
+    assertThat(count(ChunkLoader.MISSES)).isEqualTo(CHUNKS);
+  }
+
+  @Test
+  void chunksTwoJobsReadTogetherDoNotDisplaceTheChunksKeptForTheNextEpoch() throws Exception {
+    ChunkPrefetcher p = prefetcher(3L * CHUNK_BYTES, 2L * CHUNK_BYTES);
+    try (ChunkPrefetcher.Feed first = p.open(ds, ORDER, null)) {
+      for (int c : ORDER) {
+        first.chunk(c).release();
+        awaitReads();
+      }
+    }
+    assertThat(store.totalReads()).isEqualTo(CHUNKS);
+    // Two jobs on the same order, one chunk apart: each chunk the leader reads is one the
+    // follower visits next. It holds its own copy, so the cache keeps its three chunks (a
+    // cached chunk of this epoch would otherwise lose its place to it, and be read again).
+    try (ChunkPrefetcher.Feed a = p.open(ds, ORDER, null);
+        ChunkPrefetcher.Feed b = p.open(ds, ORDER, null)) {
+      readInStep(a, b);
+    }
+    assertThat(cache.evictions()).isZero();
+    assertThat(store.totalReads()).isEqualTo(CHUNKS + CHUNKS - 3);
+    assertThat(count(ChunkLoader.HITS)).isEqualTo(2 * 3);
+  }
+
   @Test
   void prefetchedThenServedIsOneMissAndNoHitWhileAWarmEpochHitsEveryCachedChunk()
       throws Exception {

@@ -331,12 +331,13 @@ class DataPlaneServiceTest {
     service.abortStreams();
     assertStatus(req().build(), Status.Code.UNAVAILABLE, "resume_token");
     assertThat(service.activeStreams()).isZero();
-    // The chunks are let go just after the client sees the error.
+    // Its reader was opened and let go (closing it is idempotent: the end of the look-ahead and
+    // the release each close it).
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (closed.get() < opened.get() && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
     assertThat(opened.get()).isPositive();
-    assertThat(closed.get()).isEqualTo(opened.get());
+    assertThat(closed.get()).isGreaterThanOrEqualTo(opened.get());
   }
 }
