@@ -28,9 +28,18 @@ import java.util.function.LongSupplier;
  * policy wants it; the stream keeps its own reference to the bytes either way (staged), so a
  * chunk streamed past a full cache needs no cache space.
  *
+ * <p>Streams of one dataset version share what they read: a stream whose prefetch reaches a chunk
+ * that another stream holds staged (loaded, or still loading) borrows that read instead of
+ * starting another, and each chunk read from the store is offered to the other streams, which
+ * adopt it if they visit it within about one look-ahead past their prefetch cursor (see {@link
+ * StreamDemand.Registration#hold}). A stream holding its own copy does not count for the cache's
+ * policy, so jobs reading the same order close together read each chunk once and the cache
+ * keeps what it holds for later epochs. Borrowed and adopted chunks are views of the same bytes.
+ *
  * <p>The look-ahead is per stream and counts every chunk between what the stream has taken and
  * what the prefetcher has reached, cached or staged, so staged memory is at most {@code
- * lookaheadBytes} per stream (at least one chunk). Since a shuffled window's samples are spread
+ * lookaheadBytes} per stream (at least one chunk), plus about as much again of adopted chunks
+ * (shared with the stream that read them). Since a shuffled window's samples are spread
  * over all its chunks, the default (64 MiB) covers a default window (16 chunks of the default 4
  * MiB), so the next window loads while the current one is sent.
  *
