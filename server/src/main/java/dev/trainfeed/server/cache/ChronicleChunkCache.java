@@ -227,7 +227,7 @@ public final class ChronicleChunkCache implements ChunkCache {
         return "it is " + size + " bytes, but " + found.mapFileBytes() + " at shutdown";
       }
       if (CacheSidecar.headCrc(file) != found.mapHeadCrc32c()) {
-        return "its header changed since shutdown";
+        return "its contents changed since shutdown (the CRC32C of the whole file differs)";
       }
     } catch (IOException e) {
       return "it cannot be read (" + e.getMessage() + ")";

@@ -12,7 +12,11 @@ import picocli.CommandLine.Command;
 @Command(name = "trainfeed", mixinStandardHelpOptions = true, version = "TrainFeed 0.1.0",
     description = "A data plane for machine-learning training.",
     subcommands = {ServeCommand.class, IngestCommand.class, DatasetsCommand.class,
-        DeleteCommand.class, SynthEvalCommand.class})
+        DeleteCommand.class, SynthEvalCommand.class},
+    // The launcher runs these two from the client module, so picocli here cannot list them.
+    footer = {"", "Clients, run by the same ./trainfeed launcher:",
+        "  demo        Ingest the bundled digits, serve them and train on them.",
+        "  bench       Measure streaming throughput through the Java SDK."})
 public final class Main implements Runnable {
 
   /** Runs the command line and exits with its status. */
