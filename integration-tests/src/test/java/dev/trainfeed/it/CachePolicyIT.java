@@ -119,7 +119,7 @@ class CachePolicyIT {
                 samples += b.sampleIds().length;
                 // A training step: the epoch lasts long next to the jobs' start-up skew, as
                 // real epochs do (a job a large part of an epoch behind reads on its own).
-                Thread.sleep(4);
+                Thread.sleep(6);
               }
             }
             return samples;

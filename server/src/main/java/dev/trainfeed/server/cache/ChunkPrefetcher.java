@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -39,7 +40,9 @@ import java.util.function.LongSupplier;
  * <p>The look-ahead is per stream and counts every chunk between what the stream has taken and
  * what the prefetcher has reached, cached or staged, so staged memory is at most {@code
  * lookaheadBytes} per stream (at least one chunk), plus about as much again of adopted chunks
- * (shared with the stream that read them). Since a shuffled window's samples are spread
+ * (shared with the stream that read them). A stream also keeps the reads it took within the last
+ * look-ahead (mostly chunks its batches still use), so that a stream starting a little later on
+ * the same order borrows them too. Since a shuffled window's samples are spread
  * over all its chunks, the default (64 MiB) covers a default window (16 chunks of the default 4
  * MiB), so the next window loads while the current one is sent.
  *
@@ -158,6 +161,13 @@ public final class ChunkPrefetcher {
     private final BitSet visited = new BitSet();
     /** Reads started for this stream and not yet taken; guarded by this. */
     private final Map<Integer, CompletableFuture<ByteBuffer>> staged = new HashMap<>();
+    /**
+     * Reads this stream took most recently, oldest first, at most {@link #lookaheadBytes} of
+     * them: a stream that starts a little later on the same order borrows them. Guarded by this.
+     */
+    private final LinkedHashMap<Integer, CompletableFuture<ByteBuffer>> taken =
+        new LinkedHashMap<>();
+    private long takenBytes;
     /** Decoded bytes of the chunks between the consumed and prefetched cursors; guarded by this. */
     private long ahead;
     private boolean closed;
@@ -211,6 +221,9 @@ public final class ChunkPrefetcher {
           }
         }
         mine = staged.remove(chunk);
+        if (mine != null) {
+          keepTaken(chunk, mine);
+        }
       }
       pump();
       if (mine != null) {
@@ -282,9 +295,25 @@ public final class ChunkPrefetcher {
       }
     }
 
-    /** This stream's read of {@code chunk}, loaded or loading and not taken yet, or null. */
+    /**
+     * This stream's read of {@code chunk}, loaded or loading and not taken yet, or taken within
+     * the last look-ahead; null when it holds none.
+     */
     private synchronized CompletableFuture<ByteBuffer> held(int chunk) {
-      return staged.get(chunk);
+      CompletableFuture<ByteBuffer> f = staged.get(chunk);
+      return f != null ? f : taken.get(chunk);
+    }
+
+    /** Remembers a read the stream took, forgetting the oldest beyond one look-ahead. */
+    private void keepTaken(int chunk, CompletableFuture<ByteBuffer> read) {
+      if (taken.put(chunk, read) == null) {
+        takenBytes += bytes(chunk);
+      }
+      var oldest = taken.entrySet().iterator();
+      while (takenBytes > lookaheadBytes && oldest.hasNext()) {
+        takenBytes -= bytes(oldest.next().getKey());
+        oldest.remove();
+      }
     }
 
     private long bytes(int chunk) {
@@ -307,6 +336,8 @@ public final class ChunkPrefetcher {
       synchronized (this) {
         closed = true;
         staged.clear();
+        taken.clear();
+        takenBytes = 0;
       }
       feeds.computeIfPresent(dataset.version(), (v, open) -> {
         open.remove(this);

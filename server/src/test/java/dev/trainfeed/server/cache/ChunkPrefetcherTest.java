@@ -166,6 +166,31 @@ class ChunkPrefetcherTest {
   }
 
   @Test
+  void aStreamStartedAfterAnotherTookItsFirstChunksBorrowsThoseToo() throws Exception {
+    ChunkPrefetcher p = prefetcher(1, 4L * CHUNK_BYTES);
+    try (ChunkPrefetcher.Feed a = p.open(ds, ORDER, null)) {
+      for (int i = 0; i < 3; i++) {
+        assertBytes(a.chunk(ORDER[i]), ORDER[i]);
+        awaitReads();
+      }
+      assertThat(store.totalReads()).isEqualTo(7);
+      // Three chunks taken (within a's last look-ahead), four staged: all borrowed.
+      try (ChunkPrefetcher.Feed b = p.open(ds, ORDER, null)) {
+        awaitReads();
+        assertThat(store.totalReads()).isEqualTo(7);
+        for (int c : ORDER) {
+          assertBytes(b.chunk(c), c);
+          awaitReads();
+        }
+      }
+      for (int i = 3; i < ORDER.length; i++) {
+        assertBytes(a.chunk(ORDER[i]), ORDER[i]);
+      }
+    }
+    assertThat(store.totalReads()).isEqualTo(CHUNKS);
+  }
+
+  @Test
   void chunksTwoJobsReadTogetherDoNotDisplaceTheChunksKeptForTheNextEpoch() throws Exception {
     ChunkPrefetcher p = prefetcher(3L * CHUNK_BYTES, 2L * CHUNK_BYTES);
     try (ChunkPrefetcher.Feed first = p.open(ds, ORDER, null)) {
