@@ -3,6 +3,7 @@ package dev.trainfeed.server.cache;
 import dev.trainfeed.server.store.DatasetManifest;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.BitSet;
@@ -40,11 +41,11 @@ import java.util.function.LongSupplier;
  * <p>The look-ahead is per stream and counts every chunk between what the stream has taken and
  * what the prefetcher has reached, cached or staged, so staged memory is at most {@code
  * lookaheadBytes} per stream (at least one chunk), plus about as much again of adopted chunks
- * (shared with the stream that read them). A stream also keeps the reads it took within the last
- * look-ahead (mostly chunks its batches still use), so that a stream starting a little later on
- * the same order borrows them too. Since a shuffled window's samples are spread
- * over all its chunks, the default (64 MiB) covers a default window (16 chunks of the default 4
- * MiB), so the next window loads while the current one is sent.
+ * (shared with the stream that read them). A stream also remembers the reads it took within the
+ * last look-ahead, weakly (while its batches still use them, and never keeping one alive), so
+ * that a stream starting a little later on the same order borrows them too. Since a shuffled
+ * window's samples are spread over all its chunks, the default (64 MiB) covers a default window
+ * (16 chunks of the default 4 MiB), so the next window loads while the current one is sent.
  *
  * <p>Metrics follow the cache's definitions: a chunk the stream gets from its staged read is not
  * a hit (the read was counted as one miss); a stream's first visit in its epoch to a chunk the
@@ -163,9 +164,10 @@ public final class ChunkPrefetcher {
     private final Map<Integer, CompletableFuture<ByteBuffer>> staged = new HashMap<>();
     /**
      * Reads this stream took most recently, oldest first, at most {@link #lookaheadBytes} of
-     * them: a stream that starts a little later on the same order borrows them. Guarded by this.
+     * them, held weakly: while its batches still use one, a stream that starts a little later
+     * on the same order borrows it, and none is kept alive for that alone. Guarded by this.
      */
-    private final LinkedHashMap<Integer, CompletableFuture<ByteBuffer>> taken =
+    private final LinkedHashMap<Integer, WeakReference<ByteBuffer>> taken =
         new LinkedHashMap<>();
     private long takenBytes;
     /** Decoded bytes of the chunks between the consumed and prefetched cursors; guarded by this. */
@@ -221,14 +223,12 @@ public final class ChunkPrefetcher {
           }
         }
         mine = staged.remove(chunk);
-        if (mine != null) {
-          keepTaken(chunk, mine);
-        }
       }
       pump();
       if (mine != null) {
         ByteBuffer b = awaitStaged(mine);
         if (b != null) {
+          keepTaken(chunk, b);
           return ChunkBytes.of(b);
         }
         // Served by a retry below; the failed read already counted its miss.
@@ -301,12 +301,17 @@ public final class ChunkPrefetcher {
      */
     private synchronized CompletableFuture<ByteBuffer> held(int chunk) {
       CompletableFuture<ByteBuffer> f = staged.get(chunk);
-      return f != null ? f : taken.get(chunk);
+      if (f != null) {
+        return f;
+      }
+      WeakReference<ByteBuffer> w = taken.get(chunk);
+      ByteBuffer b = w == null ? null : w.get();
+      return b == null ? null : CompletableFuture.completedFuture(b);
     }
 
     /** Remembers a read the stream took, forgetting the oldest beyond one look-ahead. */
-    private void keepTaken(int chunk, CompletableFuture<ByteBuffer> read) {
-      if (taken.put(chunk, read) == null) {
+    private synchronized void keepTaken(int chunk, ByteBuffer read) {
+      if (taken.put(chunk, new WeakReference<>(read)) == null) {
         takenBytes += bytes(chunk);
       }
       var oldest = taken.entrySet().iterator();
