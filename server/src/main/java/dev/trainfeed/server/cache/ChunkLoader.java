@@ -387,8 +387,9 @@ public final class ChunkLoader {
   /**
    * A view of a loaded chunk for one caller. Not read-only: a read-only heap buffer hides its array
    * and would cost the transport a bounce copy of every payload byte. Callers never write to it.
+   * The prefetcher hands chunks shared between streams out the same way.
    */
-  private static ByteBuffer view(ByteBuffer b) {
+  static ByteBuffer view(ByteBuffer b) {
     return b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
   }
 

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -100,16 +99,11 @@ public final class ChunkPrefetcher {
       for (Feed f : open) {
         CompletableFuture<ByteBuffer> b = f == asking ? null : f.held(chunk);
         if (b != null) {
-          return b.thenApply(ChunkPrefetcher::view);
+          return b.thenApply(ChunkLoader::view);
         }
       }
     }
     return null;
-  }
-
-  /** A view of shared chunk bytes for one more stream. */
-  private static ByteBuffer view(ByteBuffer b) {
-    return b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /** Offers a chunk just read from the store to the other open streams of its dataset. */
@@ -195,7 +189,7 @@ public final class ChunkPrefetcher {
         if (closed || staged.containsKey(chunk) || !reg.hold(chunk, adoptHorizon)) {
           return;
         }
-        staged.put(chunk, CompletableFuture.completedFuture(view(bytes)));
+        staged.put(chunk, CompletableFuture.completedFuture(ChunkLoader.view(bytes)));
       }
     }
 
