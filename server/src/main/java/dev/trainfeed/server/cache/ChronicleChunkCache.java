@@ -111,6 +111,7 @@ public final class ChronicleChunkCache implements ChunkCache {
   private final AtomicBoolean warnedLongVersion = new AtomicBoolean();
   private final long closeWaitNanos;
   private volatile boolean directViews = DirectViews.available();
+  private volatile PageAddress addresses = RandomDataInput::addressForRead;
 
   private ChronicleChunkCache(Path file, int pageSize, CacheSidecar geometry,
       ResidencyLedger ledger, ChronicleMap<byte[], byte[]> map, CacheFileLock lock,
@@ -464,6 +465,26 @@ public final class ChronicleChunkCache implements ChunkCache {
   }
 
   /**
+   * Replaces how {@link #lease} finds a page's address (tests: one that throws
+   * {@link UnsupportedOperationException}, as {@code addressForRead} does for memory that has
+   * none, runs the switch to copying).
+   */
+  void pageAddresses(PageAddress addresses) {
+    this.addresses = addresses;
+  }
+
+  /** Where a page's payload starts in memory. */
+  @FunctionalInterface
+  interface PageAddress {
+    /**
+     * The address of byte {@code at} of {@code bytes}.
+     *
+     * @throws UnsupportedOperationException the bytes are not in native memory
+     */
+    long of(RandomDataInput bytes, long at);
+  }
+
+  /**
    * Puts a view of page {@code page}'s payload into {@code pages} after checking its header (and,
    * with {@code verify}, its CRC32C); returns null when it is there and intact, otherwise why not.
    */
@@ -472,7 +493,7 @@ public final class ChronicleChunkCache implements ChunkCache {
     return checkedPage(header, versionUtf8, hash, chunk, page, r, (bytes, at, length, crc) -> {
       // The entry stays where it is until it is removed, which the pin prevents, and the map's
       // memory stays mapped until close, which waits for pins.
-      ByteBuffer view = DirectViews.view(bytes.addressForRead(at), length);
+      ByteBuffer view = DirectViews.view(addresses.of(bytes, at), length);
       if (verify && PageFormat.crc(header, view) != crc) {
         return false;
       }

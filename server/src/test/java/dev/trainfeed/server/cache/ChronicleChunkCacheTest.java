@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -207,6 +208,34 @@ class ChronicleChunkCacheTest extends ChunkCacheContract {
       held.release();
       cache.put(key(7), TestChunks.bytes(key(7), chunk));
       assertThat(cache.contains(key(0))).isFalse();
+      assertThat(cache.mapForTesting().containsKey(pageKey(key(0), 0))).isFalse();
+    }
+  }
+
+  @Test
+  void aLeaseOfMemoryWithoutAnAddressCopiesFromThenOnAndLetsItsPinGo() throws Exception {
+    int chunk = 3 * PAGE + 5;
+    try (ChronicleChunkCache cache = open(file(), 1 << 20)) {
+      cache.put(key(0), TestChunks.bytes(key(0), chunk));
+      cache.put(key(1), TestChunks.bytes(key(1), chunk));
+      AtomicInteger asked = new AtomicInteger();
+      cache.pageAddresses((bytes, at) -> {
+        asked.incrementAndGet();
+        throw new UnsupportedOperationException("not native memory");
+      });
+      ChunkBytes first = cache.lease(key(0));
+      assertThat(first.pinned()).isFalse(); // a heap copy, as get returns
+      assertLease(first, key(0), chunk);
+      assertThat(cache.pinnedBytes()).isZero();
+      ChunkBytes second = cache.lease(key(1));
+      assertLease(second, key(1), chunk);
+      // The switch sticks: the second lease copied without asking for an address again.
+      assertThat(asked).hasValue(1);
+      // Nothing was taken for damage: both chunks stay cached and evictable.
+      assertThat(cache.corruptions()).isZero();
+      assertThat(cache.contains(key(0))).isTrue();
+      assertThat(cache.contains(key(1))).isTrue();
+      cache.invalidate(key(0));
       assertThat(cache.mapForTesting().containsKey(pageKey(key(0), 0))).isFalse();
     }
   }
