@@ -220,7 +220,7 @@ public final class TrainFeedServer implements AutoCloseable {
     SessionFactory sessions = new SessionFactory(synth.device(), CudaLibraries.probe(),
         synth.intraOpThreads(), log::warn);
     ModelRegistry m = new ModelRegistry(synth.modelsDir(), sessions, synth.runSize(),
-        new SynthMetrics(registry));
+        synth.batchDelay(), new SynthMetrics(registry));
     m.refresh();
     m.startPolling(poller, synth.pollInterval());
     log.info("models from {} (--device {}): {}", synth.modelsDir(), synth.device(),

@@ -50,7 +50,8 @@ final class OpsFixture implements AutoCloseable {
         ServerOptions.DEFAULT_PREFETCH_BYTES, 0),
         // The bundled models, so that the synthesis meters exist as on a real deployment.
         new SynthOptions(Path.of("..", "models").toAbsolutePath().normalize(), Device.CPU,
-            SynthOptions.DEFAULT_RUN_SIZE, 1, Duration.ofSeconds(2))));
+            SynthOptions.DEFAULT_RUN_SIZE, SynthOptions.DEFAULT_BATCH_DELAY, 1,
+            Duration.ofSeconds(2))));
   }
 
   /**

@@ -109,6 +109,13 @@ final class ServeCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE}).")
   int synthRunSize;
 
+  @Option(names = "--synth-batch-delay", defaultValue = "2ms", converter = DurationConverter.class,
+      paramLabel = "DURATION",
+      description = "How long a run that is neither full nor holds as many requests as recent "
+          + "runs waits for concurrent callers, 0 to 1s; a lone caller never waits "
+          + "(default: ${DEFAULT-VALUE}).")
+  Duration synthBatchDelay;
+
   @Option(names = "--synth-threads", defaultValue = "0",
       description = "ONNX Runtime intra-op threads per model; 0 means all cores "
           + "(default: ${DEFAULT-VALUE}).")
@@ -133,7 +140,7 @@ final class ServeCommand implements Callable<Integer> {
   SynthOptions synthOptions() {
     SynthOptions d = SynthOptions.defaults();
     return new SynthOptions(models != null ? models.toAbsolutePath() : d.modelsDir(),
-        Device.parse(device), synthRunSize,
+        Device.parse(device), synthRunSize, synthBatchDelay,
         synthThreads > 0 ? synthThreads : d.intraOpThreads(), d.pollInterval());
   }
 

@@ -82,7 +82,7 @@ final class SynthEvalCommand implements Callable<Integer> {
     SessionFactory sessions = new SessionFactory(Device.CPU, CudaLibraries.of(java.util.Map.of(),
         java.util.Set.of()), Runtime.getRuntime().availableProcessors(), w -> { });
     try (ModelRegistry registry = new ModelRegistry(dir, sessions, 64,
-        new SynthMetrics(new SimpleMeterRegistry()));
+        SynthOptions.DEFAULT_BATCH_DELAY, new SynthMetrics(new SimpleMeterRegistry()));
         LocalChunkStore store = new LocalChunkStore(dataDir.toAbsolutePath())) {
       registry.refresh();
       LoadedModel m = registry.acquire(model).orElseThrow(() -> new IllegalArgumentException(

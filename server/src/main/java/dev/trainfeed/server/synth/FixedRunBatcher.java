@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs one ONNX session in fixed-size runs of {@code runSize} rows: rows of concurrent requests
@@ -27,7 +29,11 @@ import java.util.concurrent.ExecutionException;
  * row's result never depends on how many rows or which other requests shared its run.
  *
  * <p>One worker thread per session drains the queue; requests that arrive while a run executes
- * go into the next run, which batches concurrent callers without waiting on a timer.
+ * go into the next run. Concurrent callers come back together but not at the same instant, so
+ * while one of the last {@value #HISTORY} runs packed several requests, a run that is not full
+ * waits for more (as a dynamic batcher's queue delay does) instead of going out padded: until it
+ * is full, or no request has arrived for an eighth of {@code linger}, or {@code linger} has
+ * passed. A lone caller never waits.
  */
 final class FixedRunBatcher implements AutoCloseable {
   /**
@@ -79,12 +85,23 @@ final class FixedRunBatcher implements AutoCloseable {
   private final int runSize;
   private final ByteBuffer[] inputBuffers;
   private final ArrayDeque<Job> queue = new ArrayDeque<>();
+  /** How many recent runs decide whether callers share runs. */
+  private static final int HISTORY = 4;
+
+  private final long lingerNanos;
   private final Thread worker;
   private boolean closed;
   private long runs;
+  private long queuedRows;
+  private long arrivals;
+  private long lingered;
+  /** Requests packed by each of the last {@value #HISTORY} runs (ring). */
+  private final int[] packed = new int[HISTORY];
+  private int nextPacked;
 
   FixedRunBatcher(OrtEnvironment env, OrtSession session, List<Input> inputs,
-      List<Output> outputs, int runSize, String threadName) {
+      List<Output> outputs, int runSize, Duration linger, String threadName) {
+    this.lingerNanos = linger.toNanos();
     this.env = env;
     this.session = session;
     this.inputs = List.copyOf(inputs);
@@ -162,6 +179,8 @@ final class FixedRunBatcher implements AutoCloseable {
         throw new IllegalStateException("model was unloaded");
       }
       queue.addLast(job);
+      queuedRows += rows;
+      arrivals++;
       notifyAll();
     }
     return job.done;
@@ -171,12 +190,13 @@ final class FixedRunBatcher implements AutoCloseable {
     List<Job> open = new ArrayList<>();
     while (true) {
       synchronized (this) {
-        while (queue.isEmpty() && open.isEmpty() && !closed) {
-          try {
+        try {
+          while (queue.isEmpty() && open.isEmpty() && !closed) {
             wait();
-          } catch (InterruptedException e) {
-            return;
           }
+          linger(open);
+        } catch (InterruptedException e) {
+          return;
         }
         if (closed) {
           IllegalStateException gone = new IllegalStateException("model was unloaded");
@@ -187,6 +207,7 @@ final class FixedRunBatcher implements AutoCloseable {
         }
         open.addAll(queue);
         queue.clear();
+        queuedRows = 0;
       }
       List<Slice> slices = new ArrayList<>();
       int at = 0;
@@ -198,6 +219,11 @@ final class FixedRunBatcher implements AutoCloseable {
         slices.add(new Slice(j, j.nextRow, take, at));
         j.nextRow += take;
         at += take;
+      }
+      synchronized (this) {
+        // One slice per request: a request spread over several runs has one in each.
+        packed[nextPacked] = slices.size();
+        nextPacked = (nextPacked + 1) % HISTORY;
       }
       try {
         runOnce(slices, at);
@@ -214,6 +240,56 @@ final class FixedRunBatcher implements AutoCloseable {
       }
       open.removeIf(j -> j.nextRow == j.rows);
     }
+  }
+
+  /**
+   * While recent runs packed several requests, waits (the monitor is released while waiting)
+   * until the next run is full, no request arrived for a while, or the linger time is over.
+   */
+  private void linger(List<Job> open) throws InterruptedException {
+    if (lingerNanos <= 0 || !recentlyShared()) {
+      return;
+    }
+    long openRows = 0;
+    for (Job j : open) {
+      openRows += j.rows - j.nextRow;
+    }
+    long now = System.nanoTime();
+    long deadline = now + lingerNanos;
+    long quiet = Math.max(1, lingerNanos / 8);
+    long seen = arrivals;
+    long quietUntil = now + quiet;
+    boolean waited = false;
+    while (!closed && openRows + queuedRows < runSize) {
+      now = System.nanoTime();
+      if (arrivals != seen) {
+        seen = arrivals;
+        quietUntil = now + quiet;
+      }
+      long left = Math.min(deadline, quietUntil) - now;
+      if (left <= 0) {
+        break;
+      }
+      waited = true;
+      TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+    if (waited) {
+      lingered++;
+    }
+  }
+
+  private boolean recentlyShared() {
+    for (int n : packed) {
+      if (n > 1) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Runs that waited for more requests before they went out (tests). */
+  synchronized long lingered() {
+    return lingered;
   }
 
   private void runOnce(List<Slice> slices, int filled) throws OrtException {

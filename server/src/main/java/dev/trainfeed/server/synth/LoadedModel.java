@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.trainfeed.server.store.FieldSpec;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -54,8 +55,8 @@ public final class LoadedModel {
   public record Samples(byte[] field, long[] classes) {}
 
   LoadedModel(String name, ModelDescriptor descriptor, String version,
-      Map<String, byte[]> files, SessionFactory sessionsFrom, int runSize, SynthMetrics metrics)
-      throws OrtException {
+      Map<String, byte[]> files, SessionFactory sessionsFrom, int runSize, Duration linger,
+      SynthMetrics metrics) throws OrtException {
     this.name = name;
     this.descriptor = descriptor;
     this.version = version;
@@ -74,6 +75,7 @@ public final class LoadedModel {
       checkInputs(gen.session(), in, g.file());
       this.generator = new FixedRunBatcher(sessionsFrom.environment(), gen.session(), in,
           List.of(new FixedRunBatcher.Output(g.output(), descriptor.field().elements())), runSize,
+          linger,
           "trainfeed-synth-" + name);
       FixedRunBatcher enc = null;
       ModelDescriptor.Encoder e = descriptor.encoder();
@@ -94,6 +96,7 @@ public final class LoadedModel {
           eout.add(new FixedRunBatcher.Output(e.latentOutput(), latent));
         }
         enc = new FixedRunBatcher(sessionsFrom.environment(), es.session(), ein, eout, runSize,
+            linger,
             "trainfeed-encode-" + name);
       }
       this.encoder = enc;
@@ -175,6 +178,11 @@ public final class LoadedModel {
   /** Session runs of the generator so far. */
   public long generatorRuns() {
     return generator.runs();
+  }
+
+  /** Generator runs that waited for concurrent callers before they went out. */
+  public long generatorLingers() {
+    return generator.lingered();
   }
 
   /**

@@ -40,6 +40,7 @@ public final class ModelRegistry implements AutoCloseable {
   private final Path dir;
   private final SessionFactory sessions;
   private final int runSize;
+  private final Duration linger;
   private final SynthMetrics metrics;
   private final Map<String, LoadedModel> current = new TreeMap<>();
   /** Folder fingerprints already handled (loaded or failed), so a bad model warns once. */
@@ -53,12 +54,19 @@ public final class ModelRegistry implements AutoCloseable {
    * @param dir the model directory; null for a server without models
    * @param sessions opens sessions on the chosen provider
    * @param runSize rows per session run (fixed-size runs), at least 1
+   * @param linger how long a run that is neither full nor as busy as recent runs waits for more
+   *     requests ({@code --synth-batch-delay}); zero never waits
    * @param metrics synthesis meters
    */
-  public ModelRegistry(Path dir, SessionFactory sessions, int runSize, SynthMetrics metrics) {
+  public ModelRegistry(Path dir, SessionFactory sessions, int runSize, Duration linger,
+      SynthMetrics metrics) {
     if (runSize < 1 || runSize > 65536) {
       throw new IllegalArgumentException("run size must be 1..65536, got " + runSize);
     }
+    if (linger.isNegative()) {
+      throw new IllegalArgumentException("batch delay must not be negative, got " + linger);
+    }
+    this.linger = linger;
     this.dir = dir;
     this.sessions = sessions;
     this.runSize = runSize;
@@ -67,7 +75,7 @@ public final class ModelRegistry implements AutoCloseable {
 
   /** A registry without models (a server started without {@code --models}). */
   public static ModelRegistry none() {
-    return new ModelRegistry(null, null, 1, null);
+    return new ModelRegistry(null, null, 1, Duration.ZERO, null);
   }
 
   /** The model directory, or null when this server runs no models. */
@@ -150,7 +158,8 @@ public final class ModelRegistry implements AutoCloseable {
       if (old != null && old.version().equals(version)) {
         return;
       }
-      LoadedModel m = new LoadedModel(name, d, version, files, sessions, runSize, metrics);
+      LoadedModel m = new LoadedModel(name, d, version, files, sessions, runSize, linger,
+          metrics);
       current.put(name, m);
       log.info("model {} ({}, latent {}, {}) version {} loaded on {}", name,
           d.kind().wireName(), d.latentDim(), d.conditional() ? "conditional" : "unconditional",

@@ -10,14 +10,18 @@ import java.time.Duration;
  * @param modelsDir the model directory ({@code --models}); null for none
  * @param device the execution provider choice ({@code --device}, default {@code auto})
  * @param runSize rows per fixed-size session run ({@code --synth-run-size}, default 64)
+ * @param batchDelay how long a run that is neither full nor as busy as recent runs waits for more
+ *     requests ({@code --synth-batch-delay}, default 2 ms, 0 to 1 s; 0 never waits)
  * @param intraOpThreads ONNX Runtime threads per session (default: available processors)
  * @param pollInterval how often the model directory is scanned for changes (default 2 s)
  */
-public record SynthOptions(Path modelsDir, Device device, int runSize, int intraOpThreads,
-    Duration pollInterval) {
+public record SynthOptions(Path modelsDir, Device device, int runSize, Duration batchDelay,
+    int intraOpThreads, Duration pollInterval) {
 
   /** Rows per run unless configured. */
   public static final int DEFAULT_RUN_SIZE = 64;
+  /** How long a run waits for concurrent callers unless configured. */
+  public static final Duration DEFAULT_BATCH_DELAY = Duration.ofMillis(2);
   /** Scan interval of the model directory unless configured. */
   public static final Duration DEFAULT_POLL = Duration.ofSeconds(2);
 
@@ -28,6 +32,11 @@ public record SynthOptions(Path modelsDir, Device device, int runSize, int intra
     }
     if (runSize < 1 || runSize > 65536) {
       throw new IllegalArgumentException("--synth-run-size must be 1..65536, got " + runSize);
+    }
+    if (batchDelay == null || batchDelay.isNegative()
+        || batchDelay.compareTo(Duration.ofSeconds(1)) > 0) {
+      throw new IllegalArgumentException("--synth-batch-delay must be 0 to 1s (for example 2ms), "
+          + "got " + batchDelay);
     }
     if (intraOpThreads < 1 || intraOpThreads > 1024) {
       throw new IllegalArgumentException("--synth-threads must be 1..1024, got "
@@ -43,7 +52,7 @@ public record SynthOptions(Path modelsDir, Device device, int runSize, int intra
    * when it exists, else no models; {@code --device auto}.
    */
   public static SynthOptions defaults() {
-    return new SynthOptions(bundledModels(), Device.AUTO, DEFAULT_RUN_SIZE,
+    return new SynthOptions(bundledModels(), Device.AUTO, DEFAULT_RUN_SIZE, DEFAULT_BATCH_DELAY,
         Runtime.getRuntime().availableProcessors(), DEFAULT_POLL);
   }
 
@@ -59,11 +68,11 @@ public record SynthOptions(Path modelsDir, Device device, int runSize, int intra
 
   /** These options with another model directory. */
   public SynthOptions withModelsDir(Path dir) {
-    return new SynthOptions(dir, device, runSize, intraOpThreads, pollInterval);
+    return new SynthOptions(dir, device, runSize, batchDelay, intraOpThreads, pollInterval);
   }
 
   /** These options with another device. */
   public SynthOptions withDevice(Device d) {
-    return new SynthOptions(modelsDir, d, runSize, intraOpThreads, pollInterval);
+    return new SynthOptions(modelsDir, d, runSize, batchDelay, intraOpThreads, pollInterval);
   }
 }

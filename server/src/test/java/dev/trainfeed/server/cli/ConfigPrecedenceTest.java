@@ -52,7 +52,7 @@ class ConfigPrecedenceTest {
     assertThat(c).containsEntry("cache-size", Long.toString(512L << 20))
         .containsEntry("port", "7070").containsEntry("metrics-port", "9464")
         .containsEntry("health-port", "-1").containsEntry("reflection", "true")
-        .containsEntry("shutdown-grace", "30000ms")
+        .containsEntry("shutdown-grace", "30000ms").containsEntry("synth-batch-delay", "2ms")
         .containsEntry("cache-file", tmp.resolve("cache").resolve("chunks.cmap").toString());
   }
 
@@ -110,6 +110,13 @@ class ConfigPrecedenceTest {
         new PrintWriter(new StringWriter(), true), new PrintWriter(err, true));
     assertThat(rc).isNotZero();
     assertThat(err.toString()).contains("--health-port");
+
+    StringWriter delayErr = new StringWriter();
+    rc = Main.run(new String[] {"serve", "--synth-batch-delay", "5s", "--print-config"},
+        Map.of("TRAINFEED_DATA_DIR", tmp.toString()),
+        new PrintWriter(new StringWriter(), true), new PrintWriter(delayErr, true));
+    assertThat(rc).isNotZero();
+    assertThat(delayErr.toString()).contains("--synth-batch-delay must be 0 to 1s");
   }
 
   @Test

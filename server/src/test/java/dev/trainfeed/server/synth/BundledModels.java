@@ -48,9 +48,15 @@ public final class BundledModels {
 
   /** A CPU registry over {@code dir} with small fixed runs. */
   public static ModelRegistry registry(Path dir, int runSize) {
+    return registry(dir, runSize, SynthOptions.DEFAULT_BATCH_DELAY);
+  }
+
+  /** A CPU registry over {@code dir} whose runs wait up to {@code linger} for more requests. */
+  public static ModelRegistry registry(Path dir, int runSize, java.time.Duration linger) {
     SessionFactory f = new SessionFactory(Device.CPU, CudaLibraries.of(java.util.Map.of(),
         java.util.Set.of()), 1, m -> { });
-    ModelRegistry r = new ModelRegistry(dir, f, runSize, new SynthMetrics(new SimpleMeterRegistry()));
+    ModelRegistry r = new ModelRegistry(dir, f, runSize, linger,
+        new SynthMetrics(new SimpleMeterRegistry()));
     r.refresh();
     return r;
   }
