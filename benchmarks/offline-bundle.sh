@@ -50,7 +50,9 @@ for m in proto server client-sdk demo benchmarks; do
     case "$jar" in *-sources.jar|*-javadoc.jar|*-tests.jar) continue ;; esac
     [ -f "$jar" ] && ln "$(prepared "$jar")" "$STAGE/$jar"
   done
-  [ -d "$m/target/classes" ] && [ "$m" = benchmarks ] && cp -r "$m/target/classes" "$STAGE/$m/target/"
+  if [ "$m" = benchmarks ]; then
+    cp -r "$m/target/classes" "$STAGE/$m/target/"
+  fi
   if [ -d "$m/target/lib" ]; then
     mkdir -p "$STAGE/$m/target/lib"
     for jar in "$m"/target/lib/*.jar; do

@@ -36,6 +36,9 @@ import java.util.concurrent.TimeUnit;
  * passed. A lone caller never waits.
  */
 final class FixedRunBatcher implements AutoCloseable {
+  /** How many recent runs decide whether callers share runs. */
+  private static final int HISTORY = 4;
+
   /**
    * One input tensor.
    *
@@ -85,9 +88,6 @@ final class FixedRunBatcher implements AutoCloseable {
   private final int runSize;
   private final ByteBuffer[] inputBuffers;
   private final ArrayDeque<Job> queue = new ArrayDeque<>();
-  /** How many recent runs decide whether callers share runs. */
-  private static final int HISTORY = 4;
-
   private final long lingerNanos;
   private final Thread worker;
   private boolean closed;
@@ -95,9 +95,8 @@ final class FixedRunBatcher implements AutoCloseable {
   private long queuedRows;
   private long arrivals;
   private long lingered;
-  /** Requests packed by each of the last {@value #HISTORY} runs (ring). */
-  private final int[] packed = new int[HISTORY];
-  private int nextPacked;
+  /** Runs since the last one that packed several requests. */
+  private int sinceShared = HISTORY;
 
   FixedRunBatcher(OrtEnvironment env, OrtSession session, List<Input> inputs,
       List<Output> outputs, int runSize, Duration linger, String threadName) {
@@ -222,8 +221,7 @@ final class FixedRunBatcher implements AutoCloseable {
       }
       synchronized (this) {
         // One slice per request: a request spread over several runs has one in each.
-        packed[nextPacked] = slices.size();
-        nextPacked = (nextPacked + 1) % HISTORY;
+        sinceShared = slices.size() > 1 ? 0 : Math.min(HISTORY, sinceShared + 1);
       }
       try {
         runOnce(slices, at);
@@ -247,7 +245,7 @@ final class FixedRunBatcher implements AutoCloseable {
    * until the next run is full, no request arrived for a while, or the linger time is over.
    */
   private void linger(List<Job> open) throws InterruptedException {
-    if (lingerNanos <= 0 || !recentlyShared()) {
+    if (lingerNanos <= 0 || sinceShared >= HISTORY) {
       return;
     }
     long openRows = 0;
@@ -276,15 +274,6 @@ final class FixedRunBatcher implements AutoCloseable {
     if (waited) {
       lingered++;
     }
-  }
-
-  private boolean recentlyShared() {
-    for (int n : packed) {
-      if (n > 1) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Runs that waited for more requests before they went out (tests). */
